@@ -1,0 +1,1 @@
+"""Application layer: dialogue engine, account answers, storage and front ends."""
