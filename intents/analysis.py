@@ -1,0 +1,127 @@
+"""Turns a message into the tokens the matcher compares, repairing it against the domain's vocabulary.
+
+Beyond plain normalisation this step knows the knowledge base: it rewrites colloquial variants to the
+wording the examples use (咋整 → 怎么办), undoes homophone typos by sound (换款 → 还款, 帐单 → 账单),
+and reads pinyin typed in Latin letters back into characters ("wo de zhangdan" → 我的账单). Both
+repairs only ever produce words that occur in the examples, so they cannot invent vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+from intents.normalize import ENGLISH_STOPWORDS, is_cjk, normalize, tokens
+from intents.pinyin import sound_keys, split_syllables
+from knowledge.model import Lexicon
+
+_NGRAM_SIZES = (4, 3, 2)
+_MIN_NGRAM_COUNT = 2
+"""An n-gram must occur this often in the examples to be a repair target: one-off n-grams are mostly
+fragments across word boundaries, and correcting towards them would do more harm than good."""
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+class Analyzer:
+    """Built once from the lexicon and every knowledge-base example; afterwards pure and cached."""
+
+    def __init__(self, lexicon: Lexicon, examples: Iterable[str]) -> None:
+        variants = sorted(lexicon.synonyms, key=len, reverse=True)
+        self._synonyms = {normalize(variant): normalize(lexicon.synonyms[variant]) for variant in variants}
+        cjk = [key for key in self._synonyms if any(is_cjk(char) for char in key)]
+        latin = [key for key in self._synonyms if key not in cjk]
+        alternatives = [re.escape(key) for key in cjk] + [rf"\b{re.escape(key)}\b" for key in latin]
+        self._synonym_pattern = re.compile("|".join(alternatives)) if alternatives else None
+
+        texts = [self._rewrite(normalize(example)) for example in examples]
+        grams: Counter[str] = Counter()
+        for text in texts:
+            for run in _CJK_RUN.findall(text):
+                for size in (*_NGRAM_SIZES, 1):
+                    grams.update(run[i : i + size] for i in range(len(run) - size + 1))
+        self._known = frozenset(grams)
+        self._by_sound: dict[tuple[str, ...], str] = {}
+        for gram, count in grams.most_common():
+            if count < _MIN_NGRAM_COUNT:
+                break
+            for key in sound_keys(gram):
+                self._by_sound.setdefault(key, gram)
+        self._english = frozenset(
+            word for text in texts for word in _LATIN_WORD.findall(text)
+        ) | ENGLISH_STOPWORDS
+        self.repair = lru_cache(maxsize=16384)(self._repair)
+
+    def prepare(self, text: str) -> str:
+        """Normalised, rewritten and repaired text: what the matcher and the log see."""
+        return self.repair(normalize(text))
+
+    def tokens(self, text: str) -> list[str]:
+        return tokens(self.prepare(text))
+
+    def _rewrite(self, text: str) -> str:
+        if self._synonym_pattern is None:
+            return text
+        return self._synonym_pattern.sub(lambda match: self._synonyms[match.group(0)], text)
+
+    def _repair(self, normalized: str) -> str:
+        text = self._rewrite(self._from_pinyin(normalized))
+        return _CJK_RUN.sub(lambda match: self._fix_homophones(match.group(0)), text)
+
+    def _fix_homophones(self, run: str) -> str:
+        """Greedy left to right: keep known n-grams, replace unknown ones that sound like a known one."""
+        out, i = [], 0
+        while i < len(run):
+            for size in _NGRAM_SIZES:
+                gram = run[i : i + size]
+                if len(gram) < size:
+                    continue
+                replacement = gram if gram in self._known else self._sounds_like(gram)
+                if replacement:
+                    out.append(replacement)
+                    i += size
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    def _sounds_like(self, gram: str) -> str | None:
+        return next((self._by_sound[key] for key in sound_keys(gram) if key in self._by_sound), None)
+
+    def _from_pinyin(self, text: str) -> str:
+        """Reads Latin-letter words that are pinyin (and not English the examples use) as characters.
+
+        A word that is both ("you", "long") counts as pinyin only when the message has more pinyin-only
+        words than English ones, so "can you help" stays English and "wo you ji qi" becomes Chinese.
+        """
+        words = _LATIN_WORD.findall(text)
+        if not words:
+            return text
+        pinyin_only = sum(1 for w in words if w not in self._english and split_syllables(w))
+        english_only = sum(1 for w in words if w in self._english and not split_syllables(w))
+        if pinyin_only == 0 or english_only > pinyin_only:
+            convertible = {w for w in words if w not in self._english}
+        else:
+            convertible = set(words)
+        converted = {w: self._hanzi(split) for w in convertible if (split := split_syllables(w))}
+        if not any(converted.values()):
+            return text
+        return _LATIN_WORD.sub(lambda m: converted.get(m.group(0)) or m.group(0), text)
+
+    def _hanzi(self, syllables: tuple[str, ...]) -> str | None:
+        """Characters for a syllable sequence, longest known n-grams first, single characters last (the
+        commonest example character with that reading); None if any syllable fails."""
+        out, i = [], 0
+        while i < len(syllables):
+            for size in (*_NGRAM_SIZES, 1):
+                key = syllables[i : i + size]
+                if len(key) == size and (gram := self._by_sound.get(key)):
+                    out.append(gram)
+                    i += size
+                    break
+            else:
+                return None
+        return "".join(out)

@@ -1,0 +1,132 @@
+"""The intent matcher: which topic of the knowledge base a message is about, and how sure we are.
+
+Two views of similarity are blended, because each fails where the other holds:
+
+* **nearest example** — rapidfuzz's normalised Indel similarity between the message and every example,
+  token by token (a Chinese character or an English word stem each count as one token). It rewards
+  messages phrased like one known example, in any language mix.
+* **topic vocabulary** — a TF-IDF centroid per intent over token unigrams and bigrams. It rewards the
+  words that set a topic apart (征信, 扣款, payoff) wherever they stand in a long message, which a
+  whole-string similarity dilutes.
+
+Explicit knowledge settles the rest: a message about another lender's product (花呗, 房贷, …) that
+does not name the shop is out of scope however similar it looks; anything scoring under the threshold
+is out of scope too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from intents.analysis import Analyzer
+from intents.catalogue import IntentId
+from intents.normalize import normalize
+from knowledge.model import KnowledgeBase
+
+NEAREST_WEIGHT = 0.5
+"""Share of the nearest-example similarity in the confidence; the topic vocabulary has the rest."""
+_UNKNOWN = "\uf8ff"
+"""Stands for any token no example has: it can never match, but still counts in the length."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    intent: IntentId
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Match:
+    intent: IntentId
+    """The best intent, or OUT_OF_SCOPE when nothing is close enough."""
+    confidence: float
+    """In [0, 1]; for OUT_OF_SCOPE, how sure we are that the message is not about this service."""
+    alternatives: tuple[Candidate, ...]
+    """The best in-scope intents, best first (at most three), also when the message was rejected."""
+    prepared: str
+    """The message as the matcher read it (normalised and repaired)."""
+
+
+def _bigrams(tokens: list[str]) -> list[str]:
+    return [a + " " + b for a, b in zip(tokens, tokens[1:])]
+
+
+class Matcher:
+    """Indexes the knowledge base once; ``match`` is then pure and does no I/O."""
+
+    def __init__(self, knowledge: KnowledgeBase, threshold: float) -> None:
+        self.threshold = threshold
+        examples = [
+            (intent.id, text) for intent in knowledge.intents.values() for texts in intent.examples.values() for text in texts
+        ]
+        self.analyzer = Analyzer(knowledge.lexicon, (text for _, text in examples))
+        self._products = tuple(normalize(term) for term in knowledge.lexicon.other_products)
+        self._shop = tuple(normalize(term) for term in knowledge.lexicon.shop_terms)
+
+        self._intents = sorted(knowledge.intents)
+        position = {intent: i for i, intent in enumerate(self._intents)}
+        token_lists = [self.analyzer.tokens(text) for _, text in examples]
+        self._codes: dict[str, str] = {}
+        for tokens in token_lists:
+            for token in tokens:
+                if token not in self._codes:
+                    self._codes[token] = token if len(token) == 1 and not token.isascii() else chr(0xE000 + len(self._codes))
+        self._encoded = [self._encode(tokens) for tokens in token_lists]
+        self._owner = np.array([position[intent] for intent, _ in examples])
+        self._centroids = self._build_centroids(token_lists, [position[intent] for intent, _ in examples])
+
+    def _encode(self, tokens: list[str]) -> str:
+        return "".join(self._codes.get(token, _UNKNOWN) for token in tokens)
+
+    def _build_centroids(self, token_lists: list[list[str]], owners: list[int]) -> dict[str, np.ndarray]:
+        """Per feature, its weight in each intent's L2-normalised TF-IDF centroid."""
+        documents = [set(tokens) | set(_bigrams(tokens)) for tokens in token_lists]
+        frequency = Counter(feature for document in documents for feature in document)
+        self._idf = {feature: math.log(len(documents) / count) + 1.0 for feature, count in frequency.items()}
+        sums: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(self._intents)))
+        for document, owner in zip(documents, owners):
+            norm = math.sqrt(sum(self._idf[f] ** 2 for f in document)) or 1.0
+            for feature in document:
+                sums[feature][owner] += self._idf[feature] / norm
+        totals = np.sqrt(sum(vector**2 for vector in sums.values()))
+        totals[totals == 0] = 1.0
+        return {feature: vector / totals for feature, vector in sums.items()}
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """Confidence per intent (in ``self._intents`` order) for an analysed message."""
+        nearest = process.cdist([self._encode(tokens)], self._encoded, scorer=fuzz.ratio, dtype=np.float32)[0] / 100
+        best_example = np.zeros(len(self._intents))
+        np.maximum.at(best_example, self._owner, nearest)
+        features = set(tokens) | set(_bigrams(tokens))
+        weights = np.array([self._idf.get(f, 0.0) for f in features])
+        topic = np.zeros(len(self._intents))
+        norm = math.sqrt(float((weights**2).sum())) or 1.0
+        for feature, weight in zip(features, weights):
+            vector = self._centroids.get(feature)
+            if vector is not None:
+                topic += vector * (weight / norm)
+        return NEAREST_WEIGHT * best_example + (1 - NEAREST_WEIGHT) * topic
+
+    def match(self, text: str) -> Match:
+        prepared = self.analyzer.prepare(text)
+        tokens = self.analyzer.tokens(text)
+        if not tokens:
+            return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
+        scores = self.scores(tokens)
+        ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
+        in_scope = [Candidate(intent, round(min(score, 1.0), 4)) for intent, score in ranked if intent is not IntentId.OUT_OF_SCOPE]
+        alternatives = tuple(in_scope[:3])
+        best_intent, best_score = ranked[0]
+        if self._about_other_product(prepared):
+            return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
+        if best_intent is IntentId.OUT_OF_SCOPE or best_score < self.threshold:
+            return Match(IntentId.OUT_OF_SCOPE, round(1.0 - in_scope[0].confidence, 4), alternatives, prepared)
+        return Match(best_intent, alternatives[0].confidence, alternatives, prepared)
+
+    def _about_other_product(self, prepared: str) -> bool:
+        return any(term in prepared for term in self._products) and not any(term in prepared for term in self._shop)

@@ -1,0 +1,86 @@
+"""Message normalisation: one canonical spelling for every way people type the same thing.
+
+Users type on phone keyboards in Simplified or Traditional Chinese, English, or a mix, with full-width
+characters, emoji and stray punctuation. Everything the matcher compares goes through ``normalize``
+first, the knowledge-base examples included, so both sides meet in the same form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+import snowballstemmer
+
+_T2S = opencc.OpenCC("t2s")
+_STEMMER = snowballstemmer.stemmer("english")
+
+# Typographic apostrophes become ASCII under NFKC only partly; fold them before expanding contractions.
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_CONTRACTIONS = (
+    (re.compile(r"\b(can)'t\b"), r"\1 not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'m\b"), " am"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'d\b"), " would"),
+    (re.compile(r"\b(it|what|where|when|how|that|there|who)'s\b"), r"\1 is"),
+    (re.compile(r"'s\b"), ""),
+)
+# Chinese numerals followed by a counting word stand for a number, like "12期" does.
+_CJK_NUMBER = re.compile(r"[零一二两三四五六七八九十百千万]+(?=期|块|元|个月|万|千)")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*[kw]?")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z]+|#")
+
+NUMBER = "#"
+"""The token every number becomes: examples say "3999 分 12 期", users say any other figures."""
+
+# Sentence-final particles and interjections carry tone, not meaning; dropping them keeps them from
+# diluting the similarity of short messages.
+FILLER_CHARS = frozenset("啊呀呢吧嘛呗哦哈啦哇嗯呐咧喔额呃哎唉诶噢捏滴")
+ENGLISH_STOPWORDS = frozenset(
+    "a an the please pls plz thx is are am be been do does did to of so just hey um uh ok okay".split()
+)
+
+
+def is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+def normalize(text: str) -> str:
+    """Half-width, lower-case, Simplified text with punctuation, symbols and emoji turned into spaces.
+
+    Digits stay (amounts and terms matter to the calculator); every other non-letter becomes a space,
+    and runs of spaces collapse into one.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    if any(is_cjk(char) for char in text):
+        text = _T2S.convert(text)
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    kept = "".join(char if char.isalnum() or char == "." else " " for char in _THOUSANDS.sub("", text))
+    return " ".join(kept.replace(". ", " ").strip(" .").split())
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def tokens(text: str) -> list[str]:
+    """The units the matcher compares: each Chinese character, each English word stem, numbers as #.
+
+    Takes normalised text. Filler particles and English stop words are dropped.
+    """
+    text = _DIGITS.sub(f" {NUMBER} ", _CJK_NUMBER.sub(NUMBER, text))
+    result = []
+    for token in _TOKEN.findall(text):
+        if token in FILLER_CHARS or token in ENGLISH_STOPWORDS:
+            continue
+        result.append(stem(token) if token.isascii() and token != NUMBER else token)
+    return result

@@ -1,0 +1,82 @@
+"""Sound-alike matching: what a pinyin keyboard turns into typos, and pinyin typed in Latin letters.
+
+The commonest typo on a Chinese phone keyboard is a homophone: the user typed the right pinyin and
+picked the wrong character (换款 for 还款, 预期 for 逾期, 帐单 for 账单). Comparing by sound undoes that.
+Readings are toneless and folded for the usual fuzzy-pinyin confusions (zh/z, ch/c, sh/s, ing/in,
+eng/en), and polyphonic characters keep all their readings, because pypinyin's context guess is not
+reliable for short domain phrases (it reads 还款 as "hai kuan").
+"""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from functools import lru_cache
+
+from pypinyin.pinyin_dict import pinyin_dict
+
+_FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+_MAX_READINGS = 2
+"""pypinyin lists a character's readings commonest first; rare ones (款 as "xin") only add false matches."""
+_MAX_KEYS = 16
+"""Cap on reading combinations per phrase; a phrase of four polyphones would otherwise explode."""
+
+
+def _toneless(reading: str) -> str:
+    decomposed = unicodedata.normalize("NFD", reading)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ü", "v")
+
+
+def fold(syllable: str) -> str:
+    """The fuzzy-pinyin form: initials and finals that many speakers and keyboards confuse are merged."""
+    for long, short in _FOLDS:
+        if syllable.startswith(long):
+            syllable = short + syllable[len(long):]
+            break
+    if syllable.endswith("ng") and syllable[-3] in "ie":
+        syllable = syllable[:-1]
+    return syllable
+
+
+@lru_cache(maxsize=16384)
+def readings(char: str) -> tuple[str, ...]:
+    """The folded toneless common readings of a Chinese character; empty for anything else."""
+    raw = pinyin_dict.get(ord(char))
+    if raw is None:
+        return ()
+    common = raw.split(",")[:_MAX_READINGS]
+    return tuple(dict.fromkeys(fold(_toneless(reading)) for reading in common))
+
+
+def sound_keys(phrase: str) -> list[tuple[str, ...]]:
+    """Every way the phrase can be read (capped), as tuples of folded syllables; empty if unreadable."""
+    options = [readings(char) for char in phrase]
+    if not all(options):
+        return []
+    return list(itertools.islice(itertools.product(*options), _MAX_KEYS))
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    return frozenset(
+        _toneless(reading) for raw in pinyin_dict.values() for reading in raw.split(",") if _toneless(reading).isascii()
+    )
+
+
+@lru_cache(maxsize=4096)
+def split_syllables(word: str) -> tuple[str, ...] | None:
+    """Splits a Latin-letter word such as "zhangdan" into pinyin syllables, or None if it is not pinyin.
+
+    Prefers the split with the fewest syllables ("xian" stays one syllable, not "xi an").
+    """
+    valid = _syllables()
+    best: list[tuple[str, ...] | None] = [()] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 6), end):
+            prefix = best[start]
+            if prefix is not None and word[start:end] in valid:
+                candidate = (*prefix, word[start:end])
+                if best[end] is None or len(candidate) < len(best[end]):  # type: ignore[arg-type]
+                    best[end] = candidate
+    found = best[len(word)]
+    return tuple(fold(syllable) for syllable in found) if found else None

@@ -1,0 +1,1 @@
+"""The YAML knowledge base (answers, examples, operator data) and its validating loader."""

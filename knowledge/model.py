@@ -1,0 +1,56 @@
+"""What the knowledge base holds once loaded and validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from intents.catalogue import IntentId
+from knowledge.operator import OperatorData
+from knowledge.text import Lang, Localized
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the checkout walkthrough (``guide.checkout_flow``)."""
+
+    title: Localized
+    text: Localized
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: IntentId
+    title: Localized
+    examples: dict[Lang, tuple[str, ...]]
+    answer: Localized
+    """Final text: placeholders are already filled from the operator data."""
+    steps: tuple[Step, ...]
+    follow_up: tuple[IntentId, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Domain vocabulary the matcher uses besides the examples.
+
+    ``synonyms`` maps a variant (colloquial or alternative wording) to the canonical wording the
+    examples use; ``other_products`` names products this assistant must not answer for, unless the
+    message also names one of the ``shop_terms`` (paying *at Xiaomi Mall* with them is in scope).
+    """
+
+    synonyms: dict[str, str]
+    other_products: tuple[str, ...]
+    shop_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    intents: dict[IntentId, Intent]
+    operator: OperatorData
+    lexicon: Lexicon
+
+    def __getitem__(self, intent_id: IntentId) -> Intent:
+        return self.intents[intent_id]
+
+    @property
+    def walkthrough(self) -> tuple[Step, ...]:
+        return self.intents[IntentId.CHECKOUT_FLOW].steps
