@@ -33,7 +33,7 @@ def fold(syllable: str) -> str:
         if syllable.startswith(long):
             syllable = short + syllable[len(long):]
             break
-    if syllable.endswith("ng") and syllable[-3] in "ie":
+    if len(syllable) > 2 and syllable.endswith("ng") and syllable[-3] in "ie":
         syllable = syllable[:-1]
     return syllable
 

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from intents.catalogue import IntentId
 from knowledge.model import Intent, KnowledgeBase, Lexicon, Step
@@ -214,6 +214,8 @@ def _read_intent(
     follow_ups: list[tuple[Reader, str, Node]],
     seen_examples: dict[str, tuple[str, Path, int]],
 ) -> Intent | None:
+    if isinstance(node, MappingNode):  # name the entry before checking its keys, so errors can say which
+        reader.entry = next((v.value for k, v in node.value if k.value == "id" and isinstance(v, ScalarNode)), None)
     items = reader.mapping(
         node, "intent entry", required={"id", "title", "examples", "answer", "follow_up"}, optional={"steps"}
     )
@@ -257,7 +259,7 @@ def _read_examples(
             key = text.casefold()
             if key in seen and seen[key][0] != intent_id:
                 other, path, line = seen[key]
-                reader.error(item, f"example '{text}' also stands under {other} ({path.name}:{line})")
+                reader.error(item, f"example '{text}' stands under both {other} ({path.name}:{line}) and {intent_id}")
             seen.setdefault(key, (intent_id, reader.path, item.start_mark.line + 1))
         examples[lang] = tuple(dict.fromkeys(text for text, _ in texts))
     return examples

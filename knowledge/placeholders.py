@@ -38,6 +38,7 @@ def _for_each_lang(build: Callable[[Lang], str]) -> Localized:
 def placeholder_values(operator: OperatorData) -> dict[str, Localized]:
     """Every placeholder an answer may use, in both languages."""
     sample_note = Localized(zh="（示例数据，以结算页面显示为准）", en=" (sample figures; the checkout page is authoritative)")
+    sample_rule = Localized(zh="（示例规则，以分期机构规定为准）", en=" (sample rule; your provider's terms apply)")
 
     def terms(lang: Lang) -> str:
         numbers = [str(term) for term in operator.terms]
@@ -77,7 +78,7 @@ def placeholder_values(operator: OperatorData) -> dict[str, Localized]:
         else:
             grace = f"after a {rule.grace_days}-day grace period, " if rule.grace_days else ""
             text = f"{grace}a late fee of {daily} of the overdue amount per day, at most {cap} of it"
-        return text + (sample_note[lang] if operator.sample else "")
+        return text + (sample_rule[lang] if operator.sample else "")
 
     def early_fee_rule(lang: Lang) -> str:
         rows = []
@@ -90,7 +91,7 @@ def placeholder_values(operator: OperatorData) -> dict[str, Localized]:
                 fee = "no fee" if not rate else f"{percent(rate, lang)} of the remaining principal"
                 rows.append(f"{provider.name[lang]}: {fee}")
         separator = "；" if lang is Lang.ZH else "; "
-        return separator.join(rows) + (sample_note[lang] if operator.sample else "")
+        return separator.join(rows) + (sample_rule[lang] if operator.sample else "")
 
     return {
         "hotline": Localized(zh=operator.hotline, en=operator.hotline),

@@ -1,0 +1,236 @@
+"""The dialogue engine: one message in, one reply out, with the state a conversation needs.
+
+It knows nothing of Telegram or of the terminal: front ends pass text (or a pressed button's action)
+and render the Reply. Account data comes through the ``AccountDesk`` port, so the engine itself does
+no I/O and tests can drive it with an in-memory desk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum, auto
+from typing import Protocol
+
+from bot import phrases
+from bot.calculator import render_quotes
+from bot.conversation import Conversation
+from bot.replies import TOPIC_PREFIX, Action, Button, Reply, topic_action
+from intents.catalogue import IntentId
+from intents.entities import extract_entities
+from intents.matcher import Match, Matcher
+from intents.normalize import is_cjk, normalize
+from knowledge.model import KnowledgeBase
+from knowledge.text import Lang
+
+CONFIRM_MARGIN = 0.08
+"""Matches this close above the out-of-scope threshold are answered with "did you mean…" buttons."""
+MENU_TOPICS = (
+    IntentId.CHECKOUT_FLOW,
+    IntentId.INSTALLMENT_OPTION,
+    IntentId.VIEW_BILLS,
+    IntentId.EARLY,
+    IntentId.OVERDUE,
+    IntentId.NEXT_DUE,
+    IntentId.CALCULATOR,
+    IntentId.HUMAN,
+)
+_LATIN = re.compile(r"[a-zA-Z]")
+_LINK_CODE = re.compile(r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$")
+
+
+@dataclass(frozen=True)
+class AccountAnswer:
+    text: str
+    figures: dict[str, object]
+
+
+class LinkOutcome(Enum):
+    LINKED = auto()
+    INVALID = auto()
+    RATE_LIMITED = auto()
+
+
+class AccountDesk(Protocol):
+    """Live bill data for a chat. ``lookup`` returns None when the chat is not linked to a customer."""
+
+    async def lookup(self, chat_id: int, intent: IntentId, lang: Lang) -> AccountAnswer | None: ...
+
+    async def link(self, chat_id: int, code: str) -> LinkOutcome: ...
+
+    async def unlink(self, chat_id: int) -> bool: ...
+
+
+class Dialogue:
+    def __init__(self, knowledge: KnowledgeBase, matcher: Matcher, desk: AccountDesk | None = None) -> None:
+        self.knowledge = knowledge
+        self.matcher = matcher
+        self.desk = desk
+        self.confirm_below = matcher.threshold + CONFIRM_MARGIN
+
+    async def handle(self, conversation: Conversation, text: str) -> Reply:
+        """Answers one typed message."""
+        lang = self._language(conversation, text)
+        command = normalize(text)
+        if not command:
+            return Reply(phrases.EMPTY[lang], self._menu(lang))
+        if command in phrases.NEXT_WORDS | phrases.BACK_WORDS | phrases.ALL_WORDS and (
+            conversation.step is not None or command not in {"n", "b", "all"}
+        ):
+            return self._walk(conversation, lang, command)
+        if _LINK_CODE.match(text.strip()) and self.desk is not None:
+            return await self._link(conversation, lang, text.strip())
+        if command in phrases.UNLINK_WORDS and self.desk is not None:
+            done = await self.desk.unlink(conversation.chat_id)
+            return Reply((phrases.UNLINKED if done else phrases.NOT_LINKED)[lang], intent=IntentId.LINK, confidence=1.0)
+
+        entities = extract_entities(text)
+        if conversation.awaiting_amount and entities.amount_fen is not None:
+            return self._calculate(conversation, lang, entities.amount_fen, entities.term, confidence=1.0)
+        match = self.matcher.match(text)
+        if (
+            entities.term is not None
+            and entities.amount_fen is None
+            and conversation.last_topic is IntentId.CALCULATOR
+            and conversation.last_amount_fen is not None
+            and match.intent in {IntentId.CALCULATOR, IntentId.OUT_OF_SCOPE, IntentId.INSTALLMENT_OPTION}
+        ):
+            return self._calculate(conversation, lang, conversation.last_amount_fen, entities.term, confidence=1.0)
+        conversation.awaiting_amount = False
+        if match.intent is IntentId.CALCULATOR:
+            amount = entities.amount_fen or conversation.last_amount_fen
+            if amount is None:
+                conversation.awaiting_amount = True
+                conversation.last_topic = IntentId.CALCULATOR
+                return self._reply(match, phrases.ASK_AMOUNT[lang])
+            return self._calculate(conversation, lang, amount, entities.term, match.confidence, match)
+        if match.intent is not IntentId.OUT_OF_SCOPE and match.confidence < self.confirm_below:
+            return self._did_you_mean(match, lang)
+        return await self._answer(conversation, lang, match.intent, match)
+
+    async def press(self, conversation: Conversation, action: str) -> Reply:
+        """Answers a pressed button. Unknown actions (old or forged buttons) get the menu."""
+        lang = conversation.lang
+        if action in {Action.STEP_NEXT, Action.STEP_BACK, Action.STEP_ALL}:
+            word = {Action.STEP_NEXT: "next", Action.STEP_BACK: "back", Action.STEP_ALL: "all"}[Action(action)]
+            return self._walk(conversation, lang, word)
+        if action.startswith(TOPIC_PREFIX) and action[len(TOPIC_PREFIX):] in IntentId.__members__.values():
+            intent = IntentId(action[len(TOPIC_PREFIX):])
+            return await self._answer(conversation, lang, intent, None)
+        return await self._answer(conversation, lang, IntentId.HELP, None)
+
+    def set_language(self, conversation: Conversation, lang: Lang) -> None:
+        conversation.lang, conversation.lang_fixed = lang, True
+
+    # --- answers -------------------------------------------------------------------------------
+
+    async def _answer(self, conversation: Conversation, lang: Lang, intent: IntentId, match: Match | None) -> Reply:
+        conversation.last_topic = intent
+        if intent is IntentId.CHECKOUT_FLOW:
+            conversation.step = None
+            intro = self.knowledge[intent].answer[lang]
+            step = self._walk(conversation, lang, "next")
+            return self._reply(match, f"{intro}\n\n{step.text}", step.buttons, intent)
+        if intent is IntentId.CALCULATOR:
+            conversation.awaiting_amount = True
+            return self._reply(match, phrases.ASK_AMOUNT[lang], intent=intent)
+        if intent.is_account_lookup and self.desk is not None:
+            answer = await self.desk.lookup(conversation.chat_id, intent, lang)
+            if answer is not None:
+                return self._reply(match, answer.text, self._follow_ups(intent, lang), intent, answer.figures)
+        buttons = self._menu(lang) if intent in {IntentId.OUT_OF_SCOPE, IntentId.HELP, IntentId.GREETING} else self._follow_ups(intent, lang)
+        return self._reply(match, self.knowledge[intent].answer[lang], buttons, intent)
+
+    def _calculate(
+        self, conversation: Conversation, lang: Lang, amount_fen: int, term: int | None, confidence: float, match: Match | None = None
+    ) -> Reply:
+        conversation.awaiting_amount = False
+        conversation.last_topic = IntentId.CALCULATOR
+        conversation.last_amount_fen = amount_fen
+        text, figures = render_quotes(amount_fen, term, self.knowledge.operator, lang)
+        reply = self._reply(match, text, self._follow_ups(IntentId.CALCULATOR, lang), IntentId.CALCULATOR, figures)
+        return reply if match else Reply(reply.text, reply.buttons, IntentId.CALCULATOR, confidence, (), figures)
+
+    async def _link(self, conversation: Conversation, lang: Lang, code: str) -> Reply:
+        assert self.desk is not None
+        outcome = await self.desk.link(conversation.chat_id, code)
+        text = {
+            LinkOutcome.LINKED: phrases.LINK_OK,
+            LinkOutcome.INVALID: phrases.LINK_INVALID,
+            LinkOutcome.RATE_LIMITED: phrases.LINK_LIMITED,
+        }[outcome][lang]
+        return Reply(text, intent=IntentId.LINK, confidence=1.0)
+
+    def _walk(self, conversation: Conversation, lang: Lang, word: str) -> Reply:
+        steps = self.knowledge.walkthrough
+        conversation.last_topic = IntentId.CHECKOUT_FLOW
+        if word in phrases.ALL_WORDS:
+            conversation.step = None
+            text = "\n\n".join(self._step_text(i, lang) for i in range(len(steps)))
+            return Reply(text, self._follow_ups(IntentId.CHECKOUT_FLOW, lang), IntentId.CHECKOUT_FLOW, 1.0)
+        current = conversation.step
+        if word in phrases.BACK_WORDS:
+            position = max((current if current is not None else 1) - 1, 0)
+        else:
+            position = 0 if current is None else current + 1
+        if position >= len(steps):
+            conversation.step = None
+            return Reply(phrases.WALKTHROUGH_DONE[lang], self._follow_ups(IntentId.CHECKOUT_FLOW, lang), IntentId.CHECKOUT_FLOW, 1.0)
+        conversation.step = position
+        buttons = []
+        if position > 0:
+            buttons.append(Button(phrases.STEP_BACK[lang], Action.STEP_BACK))
+        if position < len(steps) - 1:
+            buttons.append(Button(phrases.STEP_NEXT[lang], Action.STEP_NEXT))
+        buttons.append(Button(phrases.STEP_ALL[lang], Action.STEP_ALL))
+        return Reply(self._step_text(position, lang), tuple(buttons), IntentId.CHECKOUT_FLOW, 1.0)
+
+    def _step_text(self, position: int, lang: Lang) -> str:
+        steps = self.knowledge.walkthrough
+        step = steps[position]
+        header = phrases.STEP_HEADER[lang].format(number=position + 1, total=len(steps), title=step.title[lang])
+        return f"{header}\n{step.text[lang]}"
+
+    def _did_you_mean(self, match: Match, lang: Lang) -> Reply:
+        buttons = tuple(
+            Button(self.knowledge[candidate.intent].title[lang], topic_action(candidate.intent))
+            for candidate in match.alternatives
+        )
+        return self._reply(match, phrases.DID_YOU_MEAN[lang], buttons)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _reply(
+        self,
+        match: Match | None,
+        text: str,
+        buttons: tuple[Button, ...] = (),
+        intent: IntentId | None = None,
+        figures: dict[str, object] | None = None,
+    ) -> Reply:
+        return Reply(
+            text=text,
+            buttons=buttons,
+            intent=intent or (match.intent if match else IntentId.OUT_OF_SCOPE),
+            confidence=match.confidence if match else 1.0,
+            alternatives=match.alternatives if match else (),
+            figures=figures or {},
+        )
+
+    def _follow_ups(self, intent: IntentId, lang: Lang) -> tuple[Button, ...]:
+        topics = self.knowledge[intent].follow_up
+        return tuple(Button(self.knowledge[t].title[lang], topic_action(t)) for t in topics) + (
+            Button(phrases.MENU[lang], Action.MENU),
+        )
+
+    def _menu(self, lang: Lang) -> tuple[Button, ...]:
+        return tuple(Button(self.knowledge[t].title[lang], topic_action(t)) for t in MENU_TOPICS)
+
+    def _language(self, conversation: Conversation, text: str) -> Lang:
+        """The reply language follows the message: Chinese (or pinyin) → zh, other Latin text → en."""
+        if not conversation.lang_fixed:
+            if any(is_cjk(char) for char in self.matcher.analyzer.prepare(text)):
+                conversation.lang = Lang.ZH
+            elif _LATIN.search(text):
+                conversation.lang = Lang.EN
+        return conversation.lang
