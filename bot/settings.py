@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     timezone: str = "Asia/Shanghai"
-    confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    confidence_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
 
     @property
     def effective_database_url(self) -> str:

@@ -67,6 +67,13 @@ class Matcher:
         self.analyzer = Analyzer(knowledge.lexicon, (text for _, text in examples))
         self._products = tuple(normalize(term) for term in knowledge.lexicon.other_products)
         self._shop = tuple(normalize(term) for term in knowledge.lexicon.shop_terms)
+        # Out-of-scope examples about other products are settled by the product rule; as neighbours
+        # they would only pull in-scope questions ("下期几号还") towards out of scope.
+        examples = [
+            (intent, text)
+            for intent, text in examples
+            if intent is not IntentId.OUT_OF_SCOPE or not self._about_other_product(self.analyzer.prepare(text))
+        ]
 
         self._intents = sorted(knowledge.intents)
         position = {intent: i for i, intent in enumerate(self._intents)}
@@ -79,6 +86,10 @@ class Matcher:
         self._encoded = [self._encode(tokens) for tokens in token_lists]
         self._owner = np.array([position[intent] for intent, _ in examples])
         self._centroids = self._build_centroids(token_lists, [position[intent] for intent, _ in examples])
+        in_scope = [set(tokens) for (intent, _), tokens in zip(examples, token_lists) if intent is not IntentId.OUT_OF_SCOPE]
+        frequency = Counter(token for tokens in in_scope for token in tokens)
+        self._domain_idf = {token: math.log(len(in_scope) / count) + 1.0 for token, count in frequency.items()}
+        self._unknown_idf = math.log(len(in_scope)) + 1.0
 
     def _encode(self, tokens: list[str]) -> str:
         return "".join(self._codes.get(token, _UNKNOWN) for token in tokens)
@@ -112,21 +123,44 @@ class Matcher:
                 topic += vector * (weight / norm)
         return NEAREST_WEIGHT * best_example + (1 - NEAREST_WEIGHT) * topic
 
+    def coverage(self, tokens: list[str]) -> float:
+        """How much of the message (IDF-weighted) is vocabulary of this service's topics, in [0, 1].
+
+        A long in-scope message still consists of the domain's words; an unrelated one (weather,
+        cooking, code) does not, however well one of its phrases happens to resemble an example.
+        """
+        total = sum(self._domain_idf.get(token, self._unknown_idf) for token in tokens)
+        known = sum(self._domain_idf[token] for token in tokens if token in self._domain_idf)
+        return known / total if total else 0.0
+
     def match(self, text: str) -> Match:
         prepared = self.analyzer.prepare(text)
         tokens = self.analyzer.tokens(text)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
         scores = self.scores(tokens)
+        coverage = self.coverage(tokens)
         ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
-        in_scope = [Candidate(intent, round(min(score, 1.0), 4)) for intent, score in ranked if intent is not IntentId.OUT_OF_SCOPE]
+        in_scope = [
+            Candidate(intent, round(min(1.0, math.sqrt(max(score, 0.0)) * coverage), 4))
+            for intent, score in ranked
+            if intent is not IntentId.OUT_OF_SCOPE
+        ]
         alternatives = tuple(in_scope[:3])
-        best_intent, best_score = ranked[0]
-        if self._about_other_product(prepared):
+        if self._names_other_product(prepared):
+            if self._names_shop(prepared):  # paying at Xiaomi Mall with another lender's product
+                return Match(IntentId.CHOOSE_PROVIDER, max(alternatives[0].confidence, self.threshold), alternatives, prepared)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
-        if best_intent is IntentId.OUT_OF_SCOPE or best_score < self.threshold:
-            return Match(IntentId.OUT_OF_SCOPE, round(1.0 - in_scope[0].confidence, 4), alternatives, prepared)
-        return Match(best_intent, alternatives[0].confidence, alternatives, prepared)
+        best = in_scope[0]
+        if ranked[0][0] is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
+            return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
+        return Match(best.intent, best.confidence, alternatives, prepared)
+
+    def _names_other_product(self, prepared: str) -> bool:
+        return any(term in prepared for term in self._products)
+
+    def _names_shop(self, prepared: str) -> bool:
+        return any(term in prepared for term in self._shop)
 
     def _about_other_product(self, prepared: str) -> bool:
-        return any(term in prepared for term in self._products) and not any(term in prepared for term in self._shop)
+        return self._names_other_product(prepared) and not self._names_shop(prepared)
