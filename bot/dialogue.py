@@ -70,14 +70,14 @@ class Dialogue:
 
     async def handle(self, conversation: Conversation, text: str) -> Reply:
         """Answers one typed message."""
-        lang = self._language(conversation, text)
         command = normalize(text)
-        if not command:
-            return Reply(phrases.EMPTY[lang], self._menu(lang))
         if command in phrases.NEXT_WORDS | phrases.BACK_WORDS | phrases.ALL_WORDS and (
             conversation.step is not None or command not in {"n", "b", "all"}
-        ):
-            return self._walk(conversation, lang, command)
+        ):  # navigation words keep the language the walkthrough is in
+            return self._walk(conversation, conversation.lang, command)
+        lang = self._language(conversation, text)
+        if not command:
+            return Reply(phrases.EMPTY[lang], self._menu(lang))
         if _LINK_CODE.match(text.strip()) and self.desk is not None:
             return await self._link(conversation, lang, text.strip())
         if command in phrases.UNLINK_WORDS and self.desk is not None:

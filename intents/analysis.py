@@ -23,6 +23,7 @@ _MIN_NGRAM_COUNT = 2
 fragments across word boundaries, and correcting towards them would do more harm than good."""
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z]+")
+_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 
 
 class Analyzer:
@@ -106,10 +107,23 @@ class Analyzer:
             convertible = {w for w in words if w not in self._english}
         else:
             convertible = set(words)
-        converted = {w: self._hanzi(split) for w in convertible if (split := split_syllables(w))}
-        if not any(converted.values()):
-            return text
-        return _LATIN_WORD.sub(lambda m: converted.get(m.group(0)) or m.group(0), text)
+        def convert(run: re.Match[str]) -> str:
+            """Consecutive pinyin words are read together, so "wo de" can become the phrase 我的."""
+            out: list[str] = []
+            pending: list[str] = []
+            for word in run.group(0).split(" ") + [""]:
+                split = split_syllables(word) if word in convertible else None
+                if split:
+                    pending.extend(split)
+                    continue
+                if pending:
+                    out.append(self._hanzi(tuple(pending)) or " ".join(pending))
+                    pending = []
+                if word:
+                    out.append(f" {word} ")
+            return "".join(out)
+
+        return " ".join(_LATIN_RUN.sub(convert, text).split())
 
     def _hanzi(self, syllables: tuple[str, ...]) -> str | None:
         """Characters for a syllable sequence, longest known n-grams first, single characters last (the

@@ -30,6 +30,8 @@ from knowledge.model import KnowledgeBase
 
 NEAREST_WEIGHT = 0.5
 """Share of the nearest-example similarity in the confidence; the topic vocabulary has the rest."""
+MAX_MESSAGE_CHARS = 1000
+"""Only the start of a longer message is read: no question needs more, and matching time stays bounded."""
 _UNKNOWN = "\uf8ff"
 """Stands for any token no example has: it can never match, but still counts in the length."""
 
@@ -134,6 +136,7 @@ class Matcher:
         return known / total if total else 0.0
 
     def match(self, text: str) -> Match:
+        text = text[:MAX_MESSAGE_CHARS]
         prepared = self.analyzer.prepare(text)
         tokens = self.analyzer.tokens(text)
         if not tokens:
