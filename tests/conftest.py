@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from uuid import uuid4
 
+import pytest
+import pytest_asyncio
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.db import make_engine, make_session_factory, upgrade
 from bot.dialogue import Dialogue
 from bot.settings import Settings
 from intents.matcher import Matcher
 from knowledge.loader import load_knowledge_base
 from knowledge.model import KnowledgeBase
+from knowledge.operator import LateFeeRule, OperatorData, Plan, Provider
+from knowledge.text import Localized
 
 # --- conversation core (knowledge base, matcher, dialogue) -----------------------------------------
 
@@ -26,3 +38,103 @@ def matcher(knowledge: KnowledgeBase) -> Matcher:
 @pytest.fixture
 def dialogue(knowledge: KnowledgeBase, matcher: Matcher) -> Dialogue:
     return Dialogue(knowledge, matcher)
+
+
+# --- bill data (bot.db, bot.ledger, bot.linking, bot.demo, bot.importer) --------------------------
+#
+# ``session`` is a fresh, migrated database per test: an SQLite file under tmp_path always, and
+# also PostgreSQL when TEST_DATABASE_URL is set (every test using it runs once per backend). For
+# PostgreSQL this run creates a private database next to the one in the URL (so parallel runs and
+# other suites do not collide), resets its ``public`` schema before each test and drops it at the end.
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+async def _execute_autocommit(url: str, *statements: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def postgres_url() -> AsyncIterator[str | None]:
+    """A private database for this run on the TEST_DATABASE_URL server, or None without one."""
+    if "postgresql" not in BACKENDS:
+        yield None
+        return
+    server = make_url(os.environ["TEST_DATABASE_URL"]).render_as_string(hide_password=False)
+    name = f"bills_{os.getpid()}_{uuid4().hex[:8]}"
+    await _execute_autocommit(server, f'CREATE DATABASE "{name}"')
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    await _execute_autocommit(server, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/data/bills.sqlite3"
+    assert postgres_url is not None
+    return postgres_url
+
+
+@pytest.fixture
+async def database_url(backend_url: str) -> str:
+    """An empty database, not yet migrated (for SQLite, not even its folder exists yet)."""
+    if make_url(backend_url).get_backend_name() == "postgresql":
+        await _execute_autocommit(backend_url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    return backend_url
+
+
+@pytest.fixture
+async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated database; the engine is disposed after the test."""
+    await upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with session_factory() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def operator_data() -> OperatorData:
+    """Fixed operator figures (the sample file's), so bill tests do not move when the YAML is edited."""
+    return OperatorData(
+        sample=True,
+        hotline="400-000-0000",
+        service_hours=Localized(zh="每天 9:00–21:00", en="daily 9:00–21:00"),
+        providers=(
+            Provider(
+                id="provider_a",
+                name=Localized(zh="示例消费金融 A", en="Sample Consumer Finance A"),
+                plans=(
+                    Plan(3, Decimal("0"), True),
+                    Plan(6, Decimal("0"), True),
+                    Plan(12, Decimal("0.0060"), False),
+                    Plan(24, Decimal("0.0060"), False),
+                ),
+                early_repayment_fee_rate=Decimal("0.03"),
+            ),
+            Provider(
+                id="provider_b",
+                name=Localized(zh="示例银行分期 B", en="Sample Bank Installments B"),
+                plans=(
+                    Plan(3, Decimal("0.0050"), False),
+                    Plan(6, Decimal("0.0050"), False),
+                    Plan(12, Decimal("0.0055"), False),
+                ),
+                early_repayment_fee_rate=Decimal("0"),
+            ),
+        ),
+        late_fee=LateFeeRule(daily_rate=Decimal("0.0005"), grace_days=0, cap_rate=Decimal("0.10")),
+    )
