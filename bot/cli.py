@@ -10,8 +10,10 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.conversation import Conversation
 from bot.dialogue import Dialogue
@@ -21,6 +23,9 @@ from intents.matcher import Matcher
 from knowledge.loader import load_knowledge_base
 from knowledge.text import Lang
 from knowledge.yamlnodes import KnowledgeBaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 TERMINAL_CHAT_ID = 0
 """The chat id the terminal front ends use; Telegram chat ids are never 0."""
@@ -33,6 +38,57 @@ class CommandError(Exception):
 def build_dialogue(settings: Settings) -> Dialogue:
     knowledge = load_knowledge_base(settings.knowledge_dir)
     return Dialogue(knowledge, Matcher(knowledge, settings.confidence_threshold))
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the configured database. The embedded SQLite default is created and upgraded
+    on first use; a configured DATABASE_URL is upgraded only by ``db upgrade``, by its operator."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import make_engine, make_session_factory, upgrade
+
+    url = settings.effective_database_url
+    try:
+        if settings.database_url is None:
+            await upgrade(url)
+        engine = make_engine(url)
+    except (SQLAlchemyError, OSError, ValueError) as error:
+        raise CommandError(f"cannot open the database {_safe(url)}: {error}") from error
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(the configured DATABASE_URL)"
+
+
+async def attach_desk(
+    dialogue: Dialogue, settings: Settings, sessions: async_sessionmaker[AsyncSession], customer: str | None
+) -> None:
+    """Gives the dialogue live bill data, acting as ``customer`` (a ref or an id) when one is named."""
+    from bot.accounts import DatabaseDesk
+    from bot.clock import SystemClock
+    from bot.errors import CustomerNotFound
+    from bot.ledger import resolve_customer
+
+    customer_id = None
+    if customer:
+        async with sessions() as session:
+            try:
+                customer_id = await resolve_customer(session, customer)
+            except CustomerNotFound as error:
+                raise CommandError(f"no customer {customer!r}: use a customer ref such as DEMO-2DAYS, or an id") from error
+    dialogue.desk = DatabaseDesk(sessions, dialogue.knowledge.operator, SystemClock(settings.zone), acting_as=customer_id)
 
 
 def reply_json(text: str, reply: Reply) -> str:
@@ -61,42 +117,122 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
         messages = (line.rstrip("\n") for line in sys.stdin)  # type: ignore[assignment]
     single = bool(args.text)
-    for message in messages:
-        # Each line is its own conversation: a batch of unrelated messages must not leak context.
-        reply = await dialogue.handle(Conversation(TERMINAL_CHAT_ID), message)
-        if args.json:
-            print(reply_json(message, reply), flush=True)
-        else:
-            print(reply.text if single else reply.text.replace("\n", " / "), flush=True)
+    async with AsyncExitStack() as stack:
+        if args.customer:  # without one, account questions get how to link: no database needed
+            sessions = await stack.enter_async_context(database(settings))
+            await attach_desk(dialogue, settings, sessions, args.customer)
+        for message in messages:
+            # Each line is its own conversation: a batch of unrelated messages must not leak context.
+            reply = await dialogue.handle(Conversation(TERMINAL_CHAT_ID), message)
+            if args.json:
+                print(reply_json(message, reply), flush=True)
+            else:
+                print(reply.text if single else reply.text.replace("\n", " / "), flush=True)
     return 0
 
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import DEMO_CUSTOMER_REF
+
     dialogue = build_dialogue(settings)
     conversation = Conversation(TERMINAL_CHAT_ID)
     if args.lang:
         dialogue.set_language(conversation, Lang(args.lang))
-    print("小米商城分期助手 · Xiaomi Mall installment assistant — 输入问题，数字选择按钮，/quit 退出 (quit with /quit)")
-    reply = await dialogue.press(conversation, "menu")
-    while True:
-        print(_render(reply))
-        try:
-            text = input("> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if text.strip() in {"/quit", "/exit", "quit", "exit"}:
-            return 0
-        choice = text.strip()
-        if choice.isdigit() and 1 <= int(choice) <= len(reply.buttons):
-            reply = await dialogue.press(conversation, reply.buttons[int(choice) - 1].action)
-        else:
-            reply = await dialogue.handle(conversation, text)
+    async with database(settings) as sessions:
+        customer = args.customer
+        if settings.database_url is None:  # the embedded default always has fresh demo data
+            await _seed_demo(sessions, dialogue, settings)
+            customer = customer or DEMO_CUSTOMER_REF
+        await attach_desk(dialogue, settings, sessions, customer)
+        print("小米商城分期助手 · Xiaomi Mall installment assistant — 输入问题，数字选择按钮，/quit 退出 (quit with /quit)")
+        if customer:
+            print(f"(acting as customer {customer})")
+        reply = await dialogue.press(conversation, "menu")
+        while True:
+            print(_render(reply))
+            try:
+                text = input("> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if text.strip() in {"/quit", "/exit", "quit", "exit"}:
+                return 0
+            choice = text.strip()
+            if choice.isdigit() and 1 <= int(choice) <= len(reply.buttons):
+                reply = await dialogue.press(conversation, reply.buttons[int(choice) - 1].action)
+            else:
+                reply = await dialogue.handle(conversation, text)
+
+
+async def _seed_demo(sessions: async_sessionmaker[AsyncSession], dialogue: Dialogue, settings: Settings) -> list[str]:
+    from bot.clock import SystemClock, today
+    from bot.demo import seed_demo
+
+    async with sessions() as session, session.begin():
+        customers = await seed_demo(session, dialogue.knowledge.operator, today(SystemClock(settings.zone)))
+    return [f"{c.ref}  {c.name}  {c.situation}" for c in customers]
 
 
 def _render(reply: Reply) -> str:
     buttons = "  ".join(f"[{number}] {button.label}" for number, button in enumerate(reply.buttons, start=1))
     return f"\n{reply.text}" + (f"\n{buttons}" if buttons else "")
+
+
+async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import upgrade
+
+    url = settings.effective_database_url
+    try:
+        await upgrade(url)
+    except (SQLAlchemyError, OSError) as error:
+        raise CommandError(f"cannot upgrade {_safe(url)}: {error}") from error
+    print(f"database {_safe(url)} is at the latest schema")
+    return 0
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    dialogue = build_dialogue(settings)
+    async with database(settings) as sessions:
+        for line in await _seed_demo(sessions, dialogue, settings):
+            print(line)
+    return 0
+
+
+async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.errors import ImportFailed
+    from bot.importer import import_file
+
+    async with database(settings) as sessions:
+        try:
+            async with sessions() as session, session.begin():
+                report = await import_file(session, args.file)
+        except ImportFailed as failed:
+            for error in failed.errors:
+                print(f"{args.file}: {error}", file=sys.stderr)
+            print(f"nothing imported: {len(failed.errors)} error(s)", file=sys.stderr)
+            return 1
+    print(report)
+    return 0
+
+
+async def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.errors import CustomerNotFound
+    from bot.ledger import resolve_customer
+    from bot.linking import CODE_LIFETIME, create_link_code
+
+    now = SystemClock(settings.zone).now()
+    async with database(settings) as sessions, sessions() as session, session.begin():
+        try:
+            customer_id = await resolve_customer(session, args.customer)
+        except CustomerNotFound as error:
+            raise CommandError(f"no customer {args.customer!r}") from error
+        code = await create_link_code(session, customer_id, now)
+    expires = (now + CODE_LIFETIME).strftime("%Y-%m-%d %H:%M %Z")
+    print(f"{code}  (one-time link code for customer {args.customer}; send it to the assistant; expires {expires})")
+    return 0
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -128,17 +264,34 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat in the terminal; buttons appear as numbered choices")
     chat.add_argument("--lang", choices=[lang.value for lang in Lang], help="fix the reply language")
+    chat.add_argument("--customer", metavar="ID", help="act as this customer (ref or id); default: the demo customer")
     chat.set_defaults(handler=cmd_chat)
 
     ask = commands.add_parser("ask", help="one reply per message (TEXT, or one message per line on stdin)")
     ask.add_argument("text", nargs="*", metavar="TEXT", help="the message; omit to read standard input")
     ask.add_argument("--json", action="store_true", help="one JSON object per reply: text, intent, confidence, …")
+    ask.add_argument("--customer", metavar="ID", help="answer account questions as this customer (ref or id)")
     ask.set_defaults(handler=cmd_ask)
 
     evaluate = commands.add_parser("eval", help="accuracy on labelled YAML sets")
     evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     evaluate.add_argument("--min-accuracy", type=float, metavar="X", help="exit 1 when overall accuracy is below X (0–1)")
     evaluate.set_defaults(handler=cmd_eval)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply the migrations (Alembic) to DATABASE_URL").set_defaults(handler=cmd_db)
+
+    demo = commands.add_parser("demo", help="seed the demo customers (idempotent; due dates relative to today)")
+    demo.set_defaults(handler=cmd_demo)
+
+    load = commands.add_parser("import", help="import orders and bills from a CSV or JSON file (all or nothing)")
+    load.add_argument("file", type=Path, metavar="FILE")
+    load.set_defaults(handler=cmd_import)
+
+    link = commands.add_parser("link-code", help="print a one-time code that links a chat to a customer")
+    link.add_argument("customer", metavar="CUSTOMER", help="customer ref or id")
+    link.set_defaults(handler=cmd_link_code)
     return parser
 
 

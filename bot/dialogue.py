@@ -36,7 +36,6 @@ MENU_TOPICS = (
     IntentId.HUMAN,
 )
 _LATIN = re.compile(r"[a-zA-Z]")
-_LINK_CODE = re.compile(r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ class LinkOutcome(Enum):
 
 class AccountDesk(Protocol):
     """Live bill data for a chat. ``lookup`` returns None when the chat is not linked to a customer."""
+
+    def looks_like_code(self, text: str) -> bool: ...
 
     async def lookup(self, chat_id: int, intent: IntentId, lang: Lang) -> AccountAnswer | None: ...
 
@@ -78,7 +79,7 @@ class Dialogue:
         lang = self._language(conversation, text)
         if not command:
             return Reply(phrases.EMPTY[lang], self._menu(lang))
-        if _LINK_CODE.match(text.strip()) and self.desk is not None:
+        if self.desk is not None and self.desk.looks_like_code(text):
             return await self._link(conversation, lang, text.strip())
         if command in phrases.UNLINK_WORDS and self.desk is not None:
             done = await self.desk.unlink(conversation.chat_id)
