@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.db import make_engine, make_session_factory, upgrade
+from bot import models  # noqa: F401  (registers the tables snapshot reads)
+from bot.db import Base, make_engine, make_session_factory, upgrade
 from bot.dialogue import Dialogue
 from bot.settings import Settings
 from intents.matcher import Matcher
@@ -104,6 +105,23 @@ async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker
 async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with session_factory() as session:
         yield session
+
+
+Snapshot = Callable[[AsyncSession], Awaitable[dict[str, list[tuple[object, ...]]]]]
+
+
+async def _snapshot(session: AsyncSession) -> dict[str, list[tuple[object, ...]]]:
+    rows = {}
+    for table in Base.metadata.sorted_tables:
+        result = await session.execute(select(table).order_by(*table.primary_key.columns))
+        rows[table.name] = [tuple(row) for row in result]
+    return rows
+
+
+@pytest.fixture
+def snapshot() -> Snapshot:
+    """Every row of every table in primary-key order, to show that something changed nothing."""
+    return _snapshot
 
 
 @pytest.fixture(scope="session")

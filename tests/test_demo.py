@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import billing
-from bot.db import Base
 from bot.demo import DEMO_CUSTOMER_REF, DemoSituation, seed_demo
 from bot.ledger import load_account
 from knowledge.model import KnowledgeBase
 from knowledge.operator import OperatorData
 
+if TYPE_CHECKING:
+    from tests.conftest import Snapshot
+
 TODAY = date(2025, 3, 10)
-
-
-async def snapshot(session: AsyncSession) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in primary-key order."""
-    rows = {}
-    for table in Base.metadata.sorted_tables:
-        result = await session.execute(select(table).order_by(*table.primary_key.columns))
-        rows[table.name] = [tuple(row) for row in result]
-    return rows
 
 
 @pytest.mark.parametrize(
@@ -66,7 +59,7 @@ async def test_each_demo_customer_is_in_its_situation(session: AsyncSession, ope
 
 
 async def test_seeding_twice_changes_nothing(
-    session_factory: async_sessionmaker[AsyncSession], operator_data: OperatorData
+    session_factory: async_sessionmaker[AsyncSession], operator_data: OperatorData, snapshot: Snapshot
 ) -> None:
     async with session_factory() as session, session.begin():
         first = await seed_demo(session, operator_data, TODAY)
@@ -80,7 +73,9 @@ async def test_seeding_twice_changes_nothing(
     assert first == second
 
 
-async def test_seeding_on_a_later_day_moves_the_demo_forward(session: AsyncSession, operator_data: OperatorData) -> None:
+async def test_seeding_on_a_later_day_moves_the_demo_forward(
+    session: AsyncSession, operator_data: OperatorData, snapshot: Snapshot
+) -> None:
     await seed_demo(session, operator_data, TODAY)
     counts = {name: len(rows) for name, rows in (await snapshot(session)).items()}
     later = TODAY + timedelta(days=20)
