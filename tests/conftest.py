@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
@@ -43,10 +45,13 @@ def dialogue(knowledge: KnowledgeBase, matcher: Matcher) -> Dialogue:
 
 # --- bill data (bot.db, bot.ledger, bot.linking, bot.demo, bot.importer) --------------------------
 #
-# ``session`` is a fresh, migrated database per test: an SQLite file under tmp_path always, and
-# also PostgreSQL when TEST_DATABASE_URL is set (every test using it runs once per backend). For
-# PostgreSQL this run creates a private database next to the one in the URL (so parallel runs and
-# other suites do not collide), resets its ``public`` schema before each test and drops it at the end.
+# Every test using ``session`` or ``session_factory`` gets a fresh, migrated database: an SQLite file
+# under tmp_path always, and PostgreSQL too when TEST_DATABASE_URL is set (the test runs once per
+# backend). Migrations run once per backend and run: SQLite tests get a copy of a migrated file,
+# PostgreSQL tests a migrated private database whose tables are emptied before each test.
+# ``database_url`` is an empty, unmigrated database for the tests of ``upgrade`` itself. The private
+# PostgreSQL databases are created next to the one in the URL (so parallel runs and other suites do
+# not collide) and dropped at the end.
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -61,40 +66,72 @@ async def _execute_autocommit(url: str, *statements: str) -> None:
         await engine.dispose()
 
 
+@dataclass(frozen=True)
+class PostgresDatabases:
+    empty: str
+    migrated: str
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def postgres_url() -> AsyncIterator[str | None]:
-    """A private database for this run on the TEST_DATABASE_URL server, or None without one."""
+async def postgres_databases() -> AsyncIterator[PostgresDatabases | None]:
+    """Two private databases on the TEST_DATABASE_URL server, or None without one."""
     if "postgresql" not in BACKENDS:
         yield None
         return
-    server = make_url(os.environ["TEST_DATABASE_URL"]).render_as_string(hide_password=False)
-    name = f"bills_{os.getpid()}_{uuid4().hex[:8]}"
-    await _execute_autocommit(server, f'CREATE DATABASE "{name}"')
-    yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    await _execute_autocommit(server, f'DROP DATABASE "{name}" WITH (FORCE)')
+    server = make_url(os.environ["TEST_DATABASE_URL"])
+    prefix = f"bills_{os.getpid()}_{uuid4().hex[:8]}"
+    admin = server.render_as_string(hide_password=False)
+    await _execute_autocommit(admin, f'CREATE DATABASE "{prefix}_empty"', f'CREATE DATABASE "{prefix}_migrated"')
+    databases = PostgresDatabases(
+        *(server.set(database=f"{prefix}_{kind}").render_as_string(hide_password=False) for kind in ("empty", "migrated"))
+    )
+    try:
+        await upgrade(databases.migrated)
+        yield databases
+    finally:
+        await _execute_autocommit(
+            admin, f'DROP DATABASE "{prefix}_empty" WITH (FORCE)', f'DROP DATABASE "{prefix}_migrated" WITH (FORCE)'
+        )
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bills") / "migrated.sqlite3"
+    await upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
 
 
 @pytest.fixture(params=BACKENDS)
-def backend_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/data/bills.sqlite3"
-    assert postgres_url is not None
-    return postgres_url
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-async def database_url(backend_url: str) -> str:
+async def database_url(backend: str, tmp_path: Path, postgres_databases: PostgresDatabases | None) -> str:
     """An empty database, not yet migrated (for SQLite, not even its folder exists yet)."""
-    if make_url(backend_url).get_backend_name() == "postgresql":
-        await _execute_autocommit(backend_url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
-    return backend_url
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/data/bills.sqlite3"
+    assert postgres_databases is not None
+    await _execute_autocommit(postgres_databases.empty, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    return postgres_databases.empty
 
 
 @pytest.fixture
-async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a migrated database; the engine is disposed after the test."""
-    await upgrade(database_url)
-    engine = make_engine(database_url)
+async def session_factory(
+    backend: str, tmp_path: Path, sqlite_template: Path, postgres_databases: PostgresDatabases | None
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh, migrated database; the engine is disposed after the test."""
+    if backend == "sqlite":
+        path = tmp_path / "data" / "bills.sqlite3"
+        path.parent.mkdir()
+        shutil.copyfile(sqlite_template, path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        assert postgres_databases is not None
+        url = postgres_databases.migrated
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        await _execute_autocommit(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine = make_engine(url)
     try:
         yield make_session_factory(engine)
     finally:

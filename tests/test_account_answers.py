@@ -92,29 +92,31 @@ async def test_figures_recomputed_from_the_bill_rows(session: AsyncSession, oper
     assert figures(IntentId.PAYOFF_QUOTE)["total_fen"] == expected
 
 
-@pytest.mark.parametrize(
-    ("intent", "lang", "fragments"),
-    [
-        (IntentId.NEXT_DUE, Lang.ZH, ["11月27日 星期四", "还有 2 天", "¥501.19", "XM-DEMO-2001", "第 3/6 期", "第 1/12 期"]),
-        (IntentId.NEXT_DUE, Lang.EN, ["Thu, 27 Nov", "in 2 days", "¥501.19", "period 3 of 6", "period 1 of 12"]),
-        (IntentId.BILLS, Lang.ZH, ["已还 2/6 期", "已还 0/12 期", "6 期免息"]),
-        (IntentId.BILLS, Lang.EN, ["2/6 paid", "0/12 paid", "6 months interest-free"]),
-        (IntentId.OUTSTANDING, Lang.ZH, ["待还总额 ¥4,147.57", "剩余 16 期"]),
-        (IntentId.OUTSTANDING, Lang.EN, ["Left to pay: ¥4,147.57", "16 periods"]),
-        (IntentId.OVERDUE_STATUS, Lang.ZH, ["没有逾期", "11月27日 星期四"]),
-        (IntentId.OVERDUE_STATUS, Lang.EN, ["Nothing is overdue", "Thu, 27 Nov"]),
-        (IntentId.PAYOFF_QUOTE, Lang.ZH, ["¥4,067.63", "剩余本金 ¥2,999.00", "提前还款手续费 ¥89.97", "3%"]),
-        (IntentId.PAYOFF_QUOTE, Lang.EN, ["¥4,067.63", "principal ¥2,999.00", "early-repayment fee ¥89.97"]),
-    ],
-)
-async def test_terminal_customer_answers(
-    session: AsyncSession, operator_data: OperatorData, intent: IntentId, lang: Lang, fragments: list[str]
-) -> None:
+TERMINAL_FRAGMENTS = {
+    Lang.ZH: {
+        IntentId.NEXT_DUE: ["11月27日 星期四", "还有 2 天", "¥501.19", "XM-DEMO-2001", "第 3/6 期", "第 1/12 期"],
+        IntentId.BILLS: ["已还 2/6 期", "已还 0/12 期", "6 期免息"],
+        IntentId.OUTSTANDING: ["待还总额 ¥4,147.57", "剩余 16 期"],
+        IntentId.OVERDUE_STATUS: ["没有逾期", "11月27日 星期四"],
+        IntentId.PAYOFF_QUOTE: ["¥4,067.63", "剩余本金 ¥2,999.00", "提前还款手续费 ¥89.97", "3%"],
+    },
+    Lang.EN: {
+        IntentId.NEXT_DUE: ["Thu, 27 Nov", "in 2 days", "¥501.19", "period 3 of 6", "period 1 of 12"],
+        IntentId.BILLS: ["2/6 paid", "0/12 paid", "6 months interest-free"],
+        IntentId.OUTSTANDING: ["Left to pay: ¥4,147.57", "16 periods"],
+        IntentId.OVERDUE_STATUS: ["Nothing is overdue", "Thu, 27 Nov"],
+        IntentId.PAYOFF_QUOTE: ["¥4,067.63", "principal ¥2,999.00", "early-repayment fee ¥89.97"],
+    },
+}
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+async def test_terminal_customer_answers(session: AsyncSession, operator_data: OperatorData, lang: Lang) -> None:
     account = await demo_account(session, operator_data, DEMO_CUSTOMER_REF)
-    answer = render_account_answer(intent, account, TODAY, lang, operator_data)
-    for fragment in fragments:
-        assert fragment in answer.text
-    json.dumps(answer.figures)  # serialisable as it is
+    for intent, fragments in TERMINAL_FRAGMENTS[lang].items():
+        answer = render_account_answer(intent, account, TODAY, lang, operator_data)
+        assert [fragment for fragment in fragments if fragment not in answer.text] == [], answer.text
+        json.dumps(answer.figures)  # serialisable as it is
 
 
 @pytest.mark.parametrize(("lang", "fragments"), [(Lang.ZH, ["逾期 5 天", "滞纳金约 ¥1.12", "每日 0.05%"]), (Lang.EN, ["5 days late", "late fee about ¥1.12", "0.05% a day"])])
@@ -143,23 +145,25 @@ async def test_a_due_date_next_year_shows_the_year(session: AsyncSession, operat
 
 
 EMPTY = Account(customer_id=1, customer_ref="C-0", name="新客户", orders=())
+NOTHING_TO_PAY = {Lang.ZH: "全部还清", Lang.EN: "all paid off"}
 
 
 @pytest.mark.parametrize("intent", sorted(ACCOUNT_INTENTS))
-@pytest.mark.parametrize(
-    ("ref", "zh", "en"),
-    [(None, "还没有分期订单", "no installment orders"), ("DEMO-PAIDOFF", "全部还清", "all paid off")],
-)
-async def test_nothing_to_pay(
-    session: AsyncSession, operator_data: OperatorData, intent: IntentId, ref: str | None, zh: str, en: str
-) -> None:
-    account = EMPTY if ref is None else await demo_account(session, operator_data, ref)
-    for lang, expected in ((Lang.ZH, zh), (Lang.EN, en)):
+@pytest.mark.parametrize(("lang", "expected"), [(Lang.ZH, "还没有分期订单"), (Lang.EN, "no installment orders")])
+def test_a_customer_without_orders(operator_data: OperatorData, intent: IntentId, lang: Lang, expected: str) -> None:
+    answer = render_account_answer(intent, EMPTY, TODAY, lang, operator_data)
+    assert expected in answer.text
+    assert answer.figures["intent"] == intent.value
+    json.dumps(answer.figures)
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+async def test_a_paid_off_customer(session: AsyncSession, operator_data: OperatorData, lang: Lang) -> None:
+    account = await demo_account(session, operator_data, "DEMO-PAIDOFF")
+    for intent in ACCOUNT_INTENTS:
         answer = render_account_answer(intent, account, TODAY, lang, operator_data)
-        if intent is IntentId.BILLS and ref is not None:
-            expected = "已还清" if lang is Lang.ZH else "paid off"
-        assert expected in answer.text
-        assert answer.figures["intent"] == intent.value
+        expected = ("已还 3/3 期，已还清" if lang is Lang.ZH else "3/3 paid, paid off") if intent is IntentId.BILLS else NOTHING_TO_PAY[lang]
+        assert expected in answer.text, answer.text
         json.dumps(answer.figures)
 
 
