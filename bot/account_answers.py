@@ -100,21 +100,19 @@ def _overdue_note(status: billing.OverdueStatus, lang: Lang) -> str:
     count, amount = len(status.bills), money(status.amount_fen, lang)
     if lang is Lang.ZH:
         return f"\n另有 {count} 期已逾期，共 {amount}，请尽快还款（问“我逾期了吗”查看滞纳金）。"
-    return f"\nAlso {_periods(count, lang)} overdue, {amount} in all: please pay soon (ask “am I overdue?” for late fees)."
+    return (
+        f"\nAlso {_periods(count, lang)} overdue, {amount} in all: please pay soon "
+        "(ask “am I overdue?” for late fees)."
+    )
 
 
-def _next_due(account: Account, today: date, lang: Lang, operator: OperatorData) -> tuple[str, Figures]:
-    upcoming = billing.next_due(account, today)
-    overdue = billing.overdue_status(account, today, operator.late_fee)
-    figures: Figures = {
-        "next_due": None,
-        "overdue": {"periods": len(overdue.bills), "amount_fen": overdue.amount_fen},
-    }
-    if upcoming is None:
-        if not overdue.is_overdue:
-            return _all_paid(account, lang), figures
-        return ("您没有即将到期的账单。" if lang is Lang.ZH else "Nothing else is coming up.") + _overdue_note(overdue, lang), figures
-    figures["next_due"] = {
+def _upcoming(upcoming: billing.NextDue, today: date, lang: Lang) -> tuple[str, str, str]:
+    """The date, the amount and "in N days" of the next payment."""
+    return _day(upcoming.due_date, today, lang), money(upcoming.amount_fen, lang), _when(upcoming.days_left, lang)
+
+
+def _next_due_figures(upcoming: billing.NextDue) -> Figures:
+    return {
         "date": upcoming.due_date.isoformat(),
         "days_left": upcoming.days_left,
         "amount_fen": upcoming.amount_fen,
@@ -129,43 +127,68 @@ def _next_due(account: Account, today: date, lang: Lang, operator: OperatorData)
             for item in upcoming.items
         ],
     }
-    when, amount = _day(upcoming.due_date, today, lang), money(upcoming.amount_fen, lang)
+
+
+def _next_due(account: Account, today: date, lang: Lang, operator: OperatorData) -> tuple[str, Figures]:
+    upcoming = billing.next_due(account, today)
+    overdue = billing.overdue_status(account, today, operator.late_fee)
+    figures: Figures = {
+        "next_due": None if upcoming is None else _next_due_figures(upcoming),
+        "overdue": {"periods": len(overdue.bills), "amount_fen": overdue.amount_fen},
+    }
+    if upcoming is None:
+        if not overdue.is_overdue:
+            return _all_paid(account, lang), figures
+        nothing = "您没有即将到期的账单。" if lang is Lang.ZH else "Nothing else is coming up."
+        return nothing + _overdue_note(overdue, lang), figures
+    when, amount, relative = _upcoming(upcoming, today, lang)
+    lines = []
+    for item in upcoming.items:
+        order, period = _order(item.order, lang), _period(item.bill, item.order, lang)
+        owed = money(item.amount_fen, lang)
+        lines.append(f"• {order}{period} {owed}" if lang is Lang.ZH else f"• {order}, {period}: {owed}")
     if lang is Lang.ZH:
-        head = f"下一期还款：{when}（{_when(upcoming.days_left, lang)}），应还 {amount}："
-        lines = [f"• {_order(i.order, lang)}{_period(i.bill, i.order, lang)} {money(i.amount_fen, lang)}" for i in upcoming.items]
+        head = f"下一期还款：{when}（{relative}），应还 {amount}："
     else:
-        head = f"Your next payment: {amount} on {when} ({_when(upcoming.days_left, lang)}):"
-        lines = [f"• {_order(i.order, lang)}, {_period(i.bill, i.order, lang)}: {money(i.amount_fen, lang)}" for i in upcoming.items]
+        head = f"Your next payment: {amount} on {when} ({relative}):"
     return "\n".join([head, *lines]) + _overdue_note(overdue, lang), figures
 
 
+def _order_state(order: Order, today: date, lang: Lang) -> tuple[str, Figures]:
+    """One line of the bills answer: progress, overdue periods and the next bill of one order."""
+    progress = billing.progress(order)
+    overdue = [bill for bill in order.unpaid_bills if bill.due_date < today]
+    upcoming = next((bill for bill in order.unpaid_bills if bill.due_date >= today), None)
+    zh = lang is Lang.ZH
+    state = [f"已还 {progress} 期" if zh else f"{progress} paid"]
+    if order.is_paid_off:
+        state.append("已还清" if zh else "paid off")
+    if overdue:
+        owed = money(sum(bill.unpaid_fen for bill in overdue), lang)
+        state.append(f"{len(overdue)} 期逾期 {owed}" if zh else f"{_periods(len(overdue), lang)} overdue ({owed})")
+    if upcoming is not None:
+        when, owed = _day(upcoming.due_date, today, lang), money(upcoming.unpaid_fen, lang)
+        state.append(f"下期 {when} {owed}" if zh else f"next {owed} on {when}")
+    separator = "，" if zh else ", "
+    line = f"• {_order(order, lang)}{'：' if zh else ': '}{_plan(order, lang)}{separator}{separator.join(state)}"
+    figures: Figures = {
+        "order_no": order.order_no,
+        "product": order.product,
+        "provider_id": order.provider_id,
+        "term": order.term,
+        "paid": progress.paid,
+        "overdue_periods": len(overdue),
+        "next_due": None
+        if upcoming is None
+        else {"date": upcoming.due_date.isoformat(), "period": upcoming.number, "amount_fen": upcoming.unpaid_fen},
+    }
+    return line, figures
+
+
 def _bills(account: Account, today: date, lang: Lang, operator: OperatorData) -> tuple[str, Figures]:
-    rows, lines = [], []
-    for order in account.orders:
-        progress = billing.progress(order)
-        overdue = [bill for bill in order.unpaid_bills if bill.due_date < today]
-        upcoming = next((bill for bill in order.unpaid_bills if bill.due_date >= today), None)
-        row: dict[str, object] = {"order_no": order.order_no, "product": order.product, "provider_id": order.provider_id,
-                                  "term": order.term, "paid": progress.paid, "overdue_periods": len(overdue), "next_due": None}
-        if lang is Lang.ZH:
-            state = [f"已还 {progress} 期"]
-        else:
-            state = [f"{progress} paid"]
-        if order.is_paid_off:
-            state.append("已还清" if lang is Lang.ZH else "paid off")
-        if overdue:
-            owed = money(sum(bill.unpaid_fen for bill in overdue), lang)
-            state.append(f"{len(overdue)} 期逾期 {owed}" if lang is Lang.ZH else f"{_periods(len(overdue), lang)} overdue ({owed})")
-        if upcoming is not None:
-            row["next_due"] = {"date": upcoming.due_date.isoformat(), "period": upcoming.number, "amount_fen": upcoming.unpaid_fen}
-            when, owed = _day(upcoming.due_date, today, lang), money(upcoming.unpaid_fen, lang)
-            state.append(f"下期 {when} {owed}" if lang is Lang.ZH else f"next {owed} on {when}")
-        rows.append(row)
-        separator = "，" if lang is Lang.ZH else ", "
-        colon = "：" if lang is Lang.ZH else ": "
-        lines.append(f"• {_order(order, lang)}{colon}{_plan(order, lang)}{separator}{separator.join(state)}")
+    states = [_order_state(order, today, lang) for order in account.orders]
     head = "您的分期订单：" if lang is Lang.ZH else "Your installment orders:"
-    return "\n".join([head, *lines]), {"orders": rows}
+    return "\n".join([head, *(line for line, _ in states)]), {"orders": [figures for _, figures in states]}
 
 
 def _outstanding(account: Account, today: date, lang: Lang, operator: OperatorData) -> tuple[str, Figures]:
@@ -177,23 +200,32 @@ def _outstanding(account: Account, today: date, lang: Lang, operator: OperatorDa
         "periods_left": left.periods_left,
         "overdue_fen": left.overdue_fen,
         "orders": [
-            {"order_no": item.order.order_no, "principal_fen": item.principal_fen, "fee_fen": item.fee_fen,
-             "total_fen": item.total_fen, "periods_left": item.periods_left}
+            {
+                "order_no": item.order.order_no,
+                "principal_fen": item.principal_fen,
+                "fee_fen": item.fee_fen,
+                "total_fen": item.total_fen,
+                "periods_left": item.periods_left,
+            }
             for item in left.orders
         ],
     }
     if not left.orders:
         return _all_paid(account, lang), figures
     total, principal, fee = money(left.total_fen, lang), money(left.principal_fen, lang), money(left.fee_fen, lang)
+    overdue = money(left.overdue_fen, lang)
     if lang is Lang.ZH:
         head = f"待还总额 {total}（本金 {principal} + 手续费 {fee}），剩余 {_periods(left.periods_left, lang)}："
         lines = [f"• {_order(i.order, lang)}：{money(i.total_fen, lang)}，剩 {i.periods_left} 期" for i in left.orders]
-        note = f"\n其中 {money(left.overdue_fen, lang)} 已逾期（不含滞纳金），请尽快还款。" if left.overdue_fen else ""
+        note = f"\n其中 {overdue} 已逾期（不含滞纳金），请尽快还款。"
     else:
         head = f"Left to pay: {total} (principal {principal} + fees {fee}) over {_periods(left.periods_left, lang)}:"
-        lines = [f"• {_order(i.order, lang)}: {money(i.total_fen, lang)}, {_periods(i.periods_left, lang)} left" for i in left.orders]
-        note = f"\n{money(left.overdue_fen, lang)} of it is overdue (late fees not included): please pay soon." if left.overdue_fen else ""
-    return "\n".join([head, *lines]) + note, figures
+        lines = [
+            f"• {_order(i.order, lang)}: {money(i.total_fen, lang)}, {_periods(i.periods_left, lang)} left"
+            for i in left.orders
+        ]
+        note = f"\n{overdue} of it is overdue (late fees not included): please pay soon."
+    return "\n".join([head, *lines]) + (note if left.overdue_fen else ""), figures
 
 
 def _overdue_status(account: Account, today: date, lang: Lang, operator: OperatorData) -> tuple[str, Figures]:
@@ -206,43 +238,54 @@ def _overdue_status(account: Account, today: date, lang: Lang, operator: Operato
         "late_fee_fen": status.late_fee_fen,
         "total_fen": status.amount_fen + status.late_fee_fen,
         "bills": [
-            {"order_no": item.order.order_no, "period": item.bill.number, "due_date": item.bill.due_date.isoformat(),
-             "days_overdue": item.days_overdue, "amount_fen": item.amount_fen, "late_fee_fen": item.late_fee_fen}
+            {
+                "order_no": item.order.order_no,
+                "period": item.bill.number,
+                "due_date": item.bill.due_date.isoformat(),
+                "days_overdue": item.days_overdue,
+                "amount_fen": item.amount_fen,
+                "late_fee_fen": item.late_fee_fen,
+            }
             for item in status.bills
         ],
-        "late_fee_rule": {"daily_rate": str(rule.daily_rate), "grace_days": rule.grace_days, "cap_rate": str(rule.cap_rate)},
+        "late_fee_rule": {
+            "daily_rate": str(rule.daily_rate),
+            "grace_days": rule.grace_days,
+            "cap_rate": str(rule.cap_rate),
+        },
     }
+    zh = lang is Lang.ZH
     if not status.is_overdue:
         upcoming = billing.next_due(account, today)
         if upcoming is None:
-            return ("您没有逾期账单。" if lang is Lang.ZH else "Nothing is overdue. ") + _all_paid(account, lang), figures
-        when, amount = _day(upcoming.due_date, today, lang), money(upcoming.amount_fen, lang)
-        if lang is Lang.ZH:
-            return f"您没有逾期账单。下一期 {when}（{_when(upcoming.days_left, lang)}）应还 {amount}。", figures
-        return f"Nothing is overdue. Your next payment is {amount} on {when} ({_when(upcoming.days_left, lang)}).", figures
+            return ("您没有逾期账单。" if zh else "Nothing is overdue. ") + _all_paid(account, lang), figures
+        when, amount, relative = _upcoming(upcoming, today, lang)
+        if zh:
+            return f"您没有逾期账单。下一期 {when}（{relative}）应还 {amount}。", figures
+        return f"Nothing is overdue. Your next payment is {amount} on {when} ({relative}).", figures
     amount, fee = money(status.amount_fen, lang), money(status.late_fee_fen, lang)
-    total = money(status.amount_fen + status.late_fee_fen, lang)
-    if lang is Lang.ZH:
+    total, count = money(status.amount_fen + status.late_fee_fen, lang), len(status.bills)
+    lines = []
+    for item in status.bills:
+        order, period = _order(item.order, lang), _period(item.bill, item.order, lang)
+        due = _day(item.bill.due_date, today, lang)
+        owed, late = money(item.amount_fen, lang), money(item.late_fee_fen, lang)
+        if zh:
+            lines.append(f"• {order}{period}：{due}到期，逾期 {item.days_overdue} 天，{owed}，滞纳金 {late}")
+        else:
+            days = _days(item.days_overdue, lang)
+            lines.append(f"• {order}, {period}: due {due}, {days} late, {owed}, late fee {late}")
+    if zh:
         head = (
-            f"您有 {len(status.bills)} 期账单逾期，最早的已逾期 {status.days_overdue} 天。逾期金额 {amount}，"
+            f"您有 {count} 期账单逾期，最早的已逾期 {status.days_overdue} 天。逾期金额 {amount}，"
             f"滞纳金约 {fee}（{_rule(rule, lang)}），合计 {total}。请尽快还款，以免影响征信。"
         )
-        lines = [
-            f"• {_order(i.order, lang)}{_period(i.bill, i.order, lang)}：{_day(i.bill.due_date, today, lang)}到期，"
-            f"逾期 {i.days_overdue} 天，{money(i.amount_fen, lang)}，滞纳金 {money(i.late_fee_fen, lang)}"
-            for i in status.bills
-        ]
     else:
         head = (
-            f"You have {_periods(len(status.bills), lang)} overdue; the oldest is {_days(status.days_overdue, lang)} late. "
+            f"You have {_periods(count, lang)} overdue; the oldest is {_days(status.days_overdue, lang)} late. "
             f"Overdue: {amount}, late fee about {fee} ({_rule(rule, lang)}), {total} in all. "
             "Please pay soon so your credit record is not affected."
         )
-        lines = [
-            f"• {_order(i.order, lang)}, {_period(i.bill, i.order, lang)}: due {_day(i.bill.due_date, today, lang)}, "
-            f"{_days(i.days_overdue, lang)} late, {money(i.amount_fen, lang)}, late fee {money(i.late_fee_fen, lang)}"
-            for i in status.bills
-        ]
     return "\n".join([head, *lines]), figures
 
 
@@ -279,11 +322,17 @@ def _payoff_quote(account: Account, today: date, lang: Lang, operator: OperatorD
         "early_fee_fen": quote.early_fee_fen,
         "late_fee_fen": quote.late_fee_fen,
         "orders": [
-            {"order_no": item.order.order_no, "total_fen": item.total_fen, "principal_fen": item.principal_fen,
-             "fee_fen": item.fee_fen, "waived_fee_fen": item.waived_fee_fen,
-             "early_principal_fen": item.early_principal_fen,
-             "early_repayment_fee_rate": str(item.order.early_repayment_fee_rate),
-             "early_fee_fen": item.early_fee_fen, "late_fee_fen": item.late_fee_fen}
+            {
+                "order_no": item.order.order_no,
+                "total_fen": item.total_fen,
+                "principal_fen": item.principal_fen,
+                "fee_fen": item.fee_fen,
+                "waived_fee_fen": item.waived_fee_fen,
+                "early_principal_fen": item.early_principal_fen,
+                "early_repayment_fee_rate": str(item.order.early_repayment_fee_rate),
+                "early_fee_fen": item.early_fee_fen,
+                "late_fee_fen": item.late_fee_fen,
+            }
             for item in quote.orders
         ],
     }
@@ -320,7 +369,9 @@ _RENDERERS: dict[IntentId, _Renderer] = {
 ACCOUNT_INTENTS = frozenset(_RENDERERS)
 
 
-def render_account_answer(intent: str, account: Account, today: date, lang: Lang, operator: OperatorData) -> AccountAnswer:
+def render_account_answer(
+    intent: str, account: Account, today: date, lang: Lang, operator: OperatorData
+) -> AccountAnswer:
     """The reply to one account lookup; ``today`` is the date in Asia/Shanghai (``bot.clock.today``).
 
     A customer without orders, or with everything paid, gets a plain sentence saying so (with the

@@ -45,6 +45,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -310,7 +311,8 @@ def _check_consistency(rows: list[_Row]) -> list[RowError]:
             errors.append(RowError(row.row, f"differs from row {named.row} for {row.customer_ref}", "customer_name"))
         earlier = periods.setdefault((row.order_no, row.period), row)
         if earlier is not row:
-            errors.append(RowError(row.row, f"period {row.period} of order {row.order_no} is already on row {earlier.row}"))
+            message = f"period {row.period} of order {row.order_no} is already on row {earlier.row}"
+            errors.append(RowError(row.row, message))
     return errors
 
 
@@ -340,11 +342,11 @@ def _check_database(
         existing = orders.get(row.order_no)
         if existing is not None:
             if existing.customer.ref != row.customer_ref:
-                errors.append(RowError(row.row, f"order {row.order_no} belongs to {existing.customer.ref}", "customer_ref"))
+                message = f"order {row.order_no} belongs to {existing.customer.ref}"
+                errors.append(RowError(row.row, message, "customer_ref"))
             if (existing.provider_id, existing.plan.term) != (row.provider_id, row.term):
-                errors.append(
-                    RowError(row.row, f"order {row.order_no} is on {existing.provider_id}, {existing.plan.term} periods", "term")
-                )
+                message = f"order {row.order_no} is on {existing.provider_id}, {existing.plan.term} periods"
+                errors.append(RowError(row.row, message, "term"))
             bill = next((bill for bill in existing.bills if bill.number == row.period), None)
             if bill is not None and bill.amount_paid_fen > row.principal_fen + row.fee_fen:
                 errors.append(RowError(row.row, "less than the amount already paid", "principal"))
@@ -354,10 +356,10 @@ def _check_database(
     last_rows = {row.order_no: row for row in rows}
     for order_no, by_period in principals.items():
         row = last_rows[order_no]
-        if set(by_period) == set(range(1, row.term + 1)) and sum(by_period.values()) != row.price_fen:
-            errors.append(
-                RowError(row.row, f"principals of order {order_no} add up to {sum(by_period.values())} fen, price is {row.price_fen}")
-            )
+        total = sum(by_period.values())
+        if set(by_period) == set(range(1, row.term + 1)) and total != row.price_fen:
+            message = f"principals of order {order_no} add up to {total} fen, price is {row.price_fen}"
+            errors.append(RowError(row.row, message))
     return errors
 
 
@@ -374,9 +376,9 @@ def _assign(target: Any, **values: Any) -> bool:
     return changed
 
 
-async def import_file(session: AsyncSession, path: Path, *, clock: Clock = SystemClock()) -> ImportReport:
+async def import_file(session: AsyncSession, path: str | Path, *, clock: Clock = SystemClock()) -> ImportReport:
     """Validate then import ``path`` into the caller's session (see the module docstring)."""
-    records, errors = _read(path)
+    records, errors = _read(Path(path))
     if not records and not errors:
         raise ImportFailed([RowError(None, "no rows")])
     parsed = [_parse(number, raw) for number, raw in records]
@@ -399,55 +401,65 @@ async def import_file(session: AsyncSession, path: Path, *, clock: Clock = Syste
     if errors:
         raise ImportFailed(sorted(errors, key=lambda error: (error.row or 0)))
 
-    now = clock.now()
-    counts = dict.fromkeys(
-        ("customers_created", "customers_updated", "orders_created", "orders_updated", "bills_created", "bills_updated", "bills_paid"),
-        0,
-    )
+    now, tally = clock.now(), Counter[str]()
     for row in rows:
-        customer = customers.get(row.customer_ref)
-        if customer is None:
-            customer = customers[row.customer_ref] = Customer(ref=row.customer_ref, name=row.customer_name, created_at=now)
-            session.add(customer)
-            counts["customers_created"] += 1
-        elif _assign(customer, name=row.customer_name):
-            counts["customers_updated"] += 1
-
-        order = orders.get(row.order_no)
-        if order is None:
-            order = orders[row.order_no] = InstallmentOrder(
-                order_no=row.order_no,
-                customer=customer,
-                product=row.product,
-                price_fen=row.price_fen,
-                provider_id=row.provider_id,
-                plan=plans[(row.provider_id, row.term)],
-                first_due_date=row.first_due_date,
-                created_at=now,
-                bills=[],
-            )
-            session.add(order)
-            counts["orders_created"] += 1
-        elif _assign(order, product=row.product, price_fen=row.price_fen, first_due_date=row.first_due_date):
-            counts["orders_updated"] += 1
-
-        bill = next((bill for bill in order.bills if bill.number == row.period), None)
-        was_paid = bill is not None and bill.amount_paid_fen >= bill.amount_due_fen
-        amounts = {
-            "due_date": row.due_date,
-            "principal_fen": row.principal_fen,
-            "fee_fen": row.fee_fen,
-            "amount_due_fen": row.principal_fen + row.fee_fen,
-        }
-        if bill is None:
-            bill = Bill(number=row.period, amount_paid_fen=row.amount_paid_fen, paid_at=row.paid_at, **amounts)
-            order.bills.append(bill)
-            counts["bills_created"] += 1
-        else:
-            payment = {"amount_paid_fen": row.amount_paid_fen, "paid_at": row.paid_at} if row.amount_paid_fen > bill.amount_paid_fen else {}
-            if _assign(bill, **amounts, **payment):
-                counts["bills_updated"] += 1
-        if not was_paid and bill.amount_paid_fen >= bill.amount_due_fen > 0:
-            counts["bills_paid"] += 1
+        _write(session, row, customers, orders, plans[(row.provider_id, row.term)], now, tally)
     await session.flush()
-    return ImportReport(rows=len(rows), **counts)
+    return ImportReport(rows=len(rows), **tally)
+
+
+def _write(
+    session: AsyncSession,
+    row: _Row,
+    customers: dict[str, Customer],
+    orders: dict[str, InstallmentOrder],
+    plan: Plan,
+    now: datetime,
+    tally: Counter[str],
+) -> None:
+    """Create or update the customer, order and bill of one validated row; ``tally`` counts changes."""
+    customer = customers.get(row.customer_ref)
+    if customer is None:
+        customer = customers[row.customer_ref] = Customer(ref=row.customer_ref, name=row.customer_name, created_at=now)
+        session.add(customer)
+        tally["customers_created"] += 1
+    elif _assign(customer, name=row.customer_name):
+        tally["customers_updated"] += 1
+
+    order = orders.get(row.order_no)
+    if order is None:
+        order = orders[row.order_no] = InstallmentOrder(
+            order_no=row.order_no,
+            customer=customer,
+            product=row.product,
+            price_fen=row.price_fen,
+            provider_id=row.provider_id,
+            plan=plan,
+            first_due_date=row.first_due_date,
+            created_at=now,
+            bills=[],
+        )
+        session.add(order)
+        tally["orders_created"] += 1
+    elif _assign(order, product=row.product, price_fen=row.price_fen, first_due_date=row.first_due_date):
+        tally["orders_updated"] += 1
+
+    amounts = {
+        "due_date": row.due_date,
+        "principal_fen": row.principal_fen,
+        "fee_fen": row.fee_fen,
+        "amount_due_fen": row.principal_fen + row.fee_fen,
+    }
+    bill = next((bill for bill in order.bills if bill.number == row.period), None)
+    was_paid = bill is not None and bill.amount_paid_fen >= bill.amount_due_fen
+    if bill is None:
+        bill = Bill(number=row.period, amount_paid_fen=row.amount_paid_fen, paid_at=row.paid_at, **amounts)
+        order.bills.append(bill)
+        tally["bills_created"] += 1
+    else:
+        if row.amount_paid_fen > bill.amount_paid_fen:  # payments only go up
+            amounts |= {"amount_paid_fen": row.amount_paid_fen, "paid_at": row.paid_at}
+        if _assign(bill, **amounts):
+            tally["bills_updated"] += 1
+    if not was_paid and bill.amount_paid_fen >= bill.amount_due_fen > 0:
+        tally["bills_paid"] += 1

@@ -67,9 +67,11 @@ async def create_link_code(session: AsyncSession, customer_id: int, now: datetim
         raise CustomerNotFound(customer_id)
     while True:
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-        if _is_code(code) and await session.scalar(select(LinkCode.id).where(LinkCode.code_hash == _hash(code))) is None:
+        taken = await session.scalar(select(LinkCode.id).where(LinkCode.code_hash == _hash(code)))
+        if _is_code(code) and taken is None:
             break
-    session.add(LinkCode(code_hash=_hash(code), customer_id=customer_id, created_at=now, expires_at=now + CODE_LIFETIME))
+    expires_at = now + CODE_LIFETIME
+    session.add(LinkCode(code_hash=_hash(code), customer_id=customer_id, created_at=now, expires_at=expires_at))
     await session.flush()
     return code
 
