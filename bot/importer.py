@@ -336,7 +336,8 @@ def _check_database(
     principals: dict[str, dict[int, int]] = {}
     for row in rows:
         if row.provider_id not in provider_ids:
-            errors.append(RowError(row.row, f"unknown provider {row.provider_id!r}", "provider_id"))
+            known = ", ".join(sorted(provider_ids)) or "none: sync the operator data first"
+            errors.append(RowError(row.row, f"unknown provider {row.provider_id!r} (known: {known})", "provider_id"))
         elif (row.provider_id, row.term) not in plans:
             errors.append(RowError(row.row, f"{row.provider_id} has no {row.term}-period plan", "term"))
         existing = orders.get(row.order_no)
