@@ -88,28 +88,55 @@ _CUSTOMERS = (
         "DEMO-ONTIME",
         "张伟",
         DemoSituation.ON_TIME,
-        (_DemoOrder("XM-DEMO-1001", "小米15 12GB+256GB", 449900, 12, True, 3, 14),),
+        (
+            _DemoOrder(
+                "XM-DEMO-1001", "小米15 12GB+256GB", 449900, term=12, with_fee=True, periods_paid=3, next_due_in_days=14
+            ),
+        ),
     ),
     _DemoCustomer(
         DEMO_CUSTOMER_REF,
         "李娜",
         DemoSituation.DUE_IN_TWO_DAYS,
         (
-            _DemoOrder("XM-DEMO-2001", "Redmi Note 14 Pro 8GB+256GB", 139900, 6, False, 2, 2),
-            _DemoOrder("XM-DEMO-2002", "米家扫地机器人", 299900, 12, True, 0, 2),
+            _DemoOrder(
+                "XM-DEMO-2001",
+                "Redmi Note 14 Pro 8GB+256GB",
+                139900,
+                term=6,
+                with_fee=False,
+                periods_paid=2,
+                next_due_in_days=2,
+            ),
+            _DemoOrder("XM-DEMO-2002", "米家扫地机器人", 299900, term=12, with_fee=True, periods_paid=0, next_due_in_days=2),
         ),
     ),
     _DemoCustomer(
         "DEMO-OVERDUE",
         "王芳",
         DemoSituation.OVERDUE,
-        (_DemoOrder("XM-DEMO-3001", "小米电视 S Pro 65英寸", 499900, 12, True, 5, -5, {4: 3}),),
+        (
+            _DemoOrder(
+                "XM-DEMO-3001",
+                "小米电视 S Pro 65英寸",
+                499900,
+                term=12,
+                with_fee=True,
+                periods_paid=5,
+                next_due_in_days=-5,
+                paid_late_days={4: 3},
+            ),
+        ),
     ),
     _DemoCustomer(
         "DEMO-PAIDOFF",
         "刘洋",
         DemoSituation.PAID_OFF,
-        (_DemoOrder("XM-DEMO-4001", "小米平板 7 8GB+256GB", 199900, 3, False, 3, -40),),
+        (
+            _DemoOrder(
+                "XM-DEMO-4001", "小米平板 7 8GB+256GB", 199900, term=3, with_fee=False, periods_paid=3, next_due_in_days=-40
+            ),
+        ),
     ),
 )
 
@@ -136,7 +163,7 @@ def _schedule(target: date, period: int) -> tuple[date, int]:
         year, month = _months_back(target, number - 1)
         if target.day <= calendar.monthrange(year, month)[1]:
             return date(year, month, target.day), number
-    raise AssertionError("period 1 always fits")  # pragma: no cover
+    raise AssertionError("period 1 always fits")
 
 
 def _at(day: date, hour: int) -> datetime:
