@@ -76,7 +76,14 @@ REQUIRED = (
 )
 OPTIONAL = ("amount_paid", "paid_at")
 _KNOWN = frozenset(REQUIRED + OPTIONAL)
-_ORDER_FIELDS = ("customer_ref", "product", "price_fen", "provider_id", "term", "first_due_date")
+_ORDER_COLUMNS = {  # _Row attribute → column: the values every row of an order must repeat
+    "customer_ref": "customer_ref",
+    "product": "product",
+    "price_fen": "price",
+    "provider_id": "provider_id",
+    "term": "term",
+    "first_due_date": "first_due_date",
+}
 _CHUNK = 500
 
 
@@ -303,9 +310,9 @@ def _check_consistency(rows: list[_Row]) -> list[RowError]:
     periods: dict[tuple[str, int], _Row] = {}
     for row in rows:
         first = orders.setdefault(row.order_no, row)
-        for name in _ORDER_FIELDS:
-            if getattr(row, name) != getattr(first, name):
-                errors.append(RowError(row.row, f"differs from row {first.row} of order {row.order_no}", name))
+        for attribute, column in _ORDER_COLUMNS.items():
+            if getattr(row, attribute) != getattr(first, attribute):
+                errors.append(RowError(row.row, f"differs from row {first.row} of order {row.order_no}", column))
         named = customers.setdefault(row.customer_ref, row)
         if row.customer_name != named.customer_name:
             errors.append(RowError(row.row, f"differs from row {named.row} for {row.customer_ref}", "customer_name"))
@@ -354,9 +361,11 @@ def _check_database(
         if row.order_no not in principals:
             principals[row.order_no] = {bill.number: bill.principal_fen for bill in existing.bills} if existing else {}
         principals[row.order_no][row.period] = row.principal_fen
-    last_rows = {row.order_no: row for row in rows}
+    first_rows: dict[str, _Row] = {}
+    for row in rows:
+        first_rows.setdefault(row.order_no, row)
     for order_no, by_period in principals.items():
-        row = last_rows[order_no]
+        row = first_rows[order_no]
         total = sum(by_period.values())
         if set(by_period) == set(range(1, row.term + 1)) and total != row.price_fen:
             message = f"principals of order {order_no} add up to {total} fen, price is {row.price_fen}"

@@ -140,6 +140,7 @@ async def test_a_later_payment_file_marks_the_bill_paid(providers: AsyncSession,
 def broken_rows() -> tuple[list[dict[str, str]], set[tuple[int, str | None]]]:
     """A file with one problem on most rows, and the (CSV line, field) each must be reported at."""
     rows = order_rows(term=6, rate="0", price_fen=60000) + order_rows("XM-2", "C-2", 30000, 3, "0.0050", "provider_b")
+    rows += order_rows("XM-3", "C-3", 30000, 3, "0")
     rows[0]["price"] = "abc"  # line 2
     rows[1]["customer_name"] = ""  # line 3
     rows[2]["period"] = "7"  # line 4: beyond the term
@@ -149,6 +150,7 @@ def broken_rows() -> tuple[list[dict[str, str]], set[tuple[int, str | None]]]:
     rows[6]["provider_id"] = "provider_x"  # line 8: unknown; lines 9 and 10 of the order now differ
     rows[7]["period"], rows[7]["due_date"] = "1", rows[6]["due_date"]  # line 9: period 1 is on line 8 already
     rows[8]["product"] = "Redmi"  # line 10: differs from the order's first row
+    rows[11]["price"] = "301.00"  # line 13: likewise
     expected = {
         (2, "price"),
         (3, "customer_name"),
@@ -161,6 +163,7 @@ def broken_rows() -> tuple[list[dict[str, str]], set[tuple[int, str | None]]]:
         (9, "provider_id"),
         (10, "product"),
         (10, "provider_id"),
+        (13, "price"),
     }
     return rows, expected
 
