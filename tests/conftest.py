@@ -129,10 +129,12 @@ async def session_factory(
     else:
         assert postgres_databases is not None
         url = postgres_databases.migrated
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        await _execute_autocommit(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     engine = make_engine(url)
     try:
+        if backend == "postgresql":
+            async with engine.begin() as connection:
+                tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         yield make_session_factory(engine)
     finally:
         await engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import ledger
@@ -68,7 +68,7 @@ async def test_datetimes_come_back_aware_and_rates_exact(session: AsyncSession) 
 
 async def test_naive_datetimes_are_refused(session: AsyncSession) -> None:
     session.add(Customer(ref="C-1", name="x", created_at=datetime(2025, 3, 10, 9, 30)))
-    with pytest.raises(Exception, match="naive datetime"):
+    with pytest.raises(StatementError, match="naive datetime"):
         await session.flush()
 
 
