@@ -242,9 +242,22 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         items = read_sets(args.files)
     except EvalSetError as error:
         raise CommandError(str(error)) from error
-    matcher = build_dialogue(settings).matcher
+    dialogue = build_dialogue(settings)
+    if args.baseline:
+        # Imported only here: scikit-learn is a development-only dependency.
+        from bot.baseline import BaselineUnavailable, format_side_by_side, train
+
+        try:
+            baseline = train(dialogue.knowledge)
+        except BaselineUnavailable as error:
+            raise CommandError(str(error)) from error
+    matcher = dialogue.matcher
     report = evaluate(items, lambda text: matcher.match(text).intent.value)
-    print(format_report(report))
+    if args.baseline:
+        print(baseline.describe())
+        print(format_side_by_side(report, evaluate(items, baseline.classify)))
+    else:
+        print(format_report(report))
     if args.min_accuracy is not None and report.overall.rate < args.min_accuracy:
         print(f"overall accuracy {report.overall.rate:.1%} is below --min-accuracy {args.min_accuracy:.1%}", file=sys.stderr)
         return 1
@@ -275,7 +288,14 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="accuracy on labelled YAML sets")
     evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    evaluate.add_argument("--min-accuracy", type=float, metavar="X", help="exit 1 when overall accuracy is below X (0–1)")
+    evaluate.add_argument(
+        "--min-accuracy", type=float, metavar="X", help="exit 1 when the matcher's overall accuracy is below X (0–1)"
+    )
+    evaluate.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also train a TF-IDF classifier on the knowledge-base examples and print both side by side (dev extras)",
+    )
     evaluate.set_defaults(handler=cmd_eval)
 
     db = commands.add_parser("db", help="database schema")
