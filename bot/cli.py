@@ -235,6 +235,21 @@ async def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.telegram_app import BotStartError, Webhook, bot_token, run_bot
+
+    try:
+        bot_token(settings.telegram_bot_token)  # before anything else: a bad token is one clear line
+        webhook = Webhook(args.webhook, args.listen, args.port) if args.webhook else None
+        dialogue = build_dialogue(settings)
+        async with database(settings) as sessions:
+            await attach_desk(dialogue, settings, sessions, None)
+            await run_bot(dialogue, settings.telegram_bot_token, settings.telegram_api_base_url, webhook)
+    except BotStartError as error:
+        raise CommandError(str(error)) from error
+    return 0
+
+
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.evaluation import EvalSetError, evaluate, format_report, read_sets
 
@@ -280,6 +295,12 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--customer", metavar="ID", help="act as this customer (ref or id); default: the demo customer")
     chat.set_defaults(handler=cmd_chat)
 
+    run = commands.add_parser("run", help="run the Telegram bot (TELEGRAM_BOT_TOKEN): long polling, or --webhook")
+    run.add_argument("--webhook", metavar="URL", help="receive updates on this public URL instead of polling")
+    run.add_argument("--listen", default="0.0.0.0", metavar="ADDRESS", help="webhook server address (default 0.0.0.0)")
+    run.add_argument("--port", type=int, default=8443, help="webhook server port (default 8443)")
+    run.set_defaults(handler=cmd_run)
+
     ask = commands.add_parser("ask", help="one reply per message (TEXT, or one message per line on stdin)")
     ask.add_argument("text", nargs="*", metavar="TEXT", help="the message; omit to read standard input")
     ask.add_argument("--json", action="store_true", help="one JSON object per reply: text, intent, confidence, …")
@@ -319,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     if args.command is None:
-        args = _parser().parse_args(["chat"])
+        args = _parser().parse_args(["run" if settings.telegram_bot_token else "chat"])
     try:
         result = args.handler(settings, args)
         return asyncio.run(result) if asyncio.iscoroutine(result) else result
