@@ -203,10 +203,13 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.errors import ImportFailed
     from bot.importer import import_file
+    from bot.ledger import sync_providers
 
+    operator = load_knowledge_base(settings.knowledge_dir).operator
     async with database(settings) as sessions:
         try:
             async with sessions() as session, session.begin():
+                await sync_providers(session, operator)  # rows name providers of the operator data
                 report = await import_file(session, args.file)
         except ImportFailed as failed:
             for error in failed.errors:

@@ -8,11 +8,11 @@ no I/O and tests can drive it with an in-memory desk.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Protocol
 
 from bot import phrases
+from bot.account_answers import AccountAnswer
 from bot.calculator import render_quotes
 from bot.conversation import Conversation
 from bot.replies import TOPIC_PREFIX, Action, Button, Reply, topic_action
@@ -36,12 +36,6 @@ MENU_TOPICS = (
     IntentId.HUMAN,
 )
 _LATIN = re.compile(r"[a-zA-Z]")
-
-
-@dataclass(frozen=True)
-class AccountAnswer:
-    text: str
-    figures: dict[str, object]
 
 
 class LinkOutcome(Enum):
@@ -76,11 +70,11 @@ class Dialogue:
             conversation.step is not None or command not in {"n", "b", "all"}
         ):  # navigation words keep the language the walkthrough is in
             return self._walk(conversation, conversation.lang, command)
+        if self.desk is not None and self.desk.looks_like_code(text):  # a code says nothing of the language
+            return await self._link(conversation, conversation.lang, text.strip())
         lang = self._language(conversation, text)
         if not command:
             return Reply(phrases.EMPTY[lang], self._menu(lang))
-        if self.desk is not None and self.desk.looks_like_code(text):
-            return await self._link(conversation, lang, text.strip())
         if command in phrases.UNLINK_WORDS and self.desk is not None:
             done = await self.desk.unlink(conversation.chat_id)
             return Reply((phrases.UNLINKED if done else phrases.NOT_LINKED)[lang], intent=IntentId.LINK, confidence=1.0)

@@ -17,6 +17,8 @@ from intents.normalize import ENGLISH_STOPWORDS, is_cjk, normalize, tokens
 from intents.pinyin import sound_keys, split_syllables
 from knowledge.model import Lexicon
 
+MAX_MESSAGE_CHARS = 1000
+"""Only the start of a longer message is read: no question needs more, and the time per message stays bounded."""
 _NGRAM_SIZES = (4, 3, 2)
 _MIN_NGRAM_COUNT = 2
 """An n-gram must occur this often in the examples to be a repair target: one-off n-grams are mostly
@@ -57,7 +59,7 @@ class Analyzer:
 
     def prepare(self, text: str) -> str:
         """Normalised, rewritten and repaired text: what the matcher and the log see."""
-        return self.repair(normalize(text))
+        return self.repair(normalize(text[:MAX_MESSAGE_CHARS]))
 
     def tokens(self, text: str) -> list[str]:
         return tokens(self.prepare(text))

@@ -23,15 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from intents.analysis import Analyzer
+from intents.analysis import MAX_MESSAGE_CHARS, Analyzer
 from intents.catalogue import IntentId
 from intents.normalize import normalize
 from knowledge.model import KnowledgeBase
 
 NEAREST_WEIGHT = 0.5
 """Share of the nearest-example similarity in the confidence; the topic vocabulary has the rest."""
-MAX_MESSAGE_CHARS = 1000
-"""Only the start of a longer message is read: no question needs more, and matching time stays bounded."""
 _UNKNOWN = "\uf8ff"
 """Stands for any token no example has: it can never match, but still counts in the length."""
 

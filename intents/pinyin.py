@@ -16,6 +16,8 @@ from functools import lru_cache
 from pypinyin.pinyin_dict import pinyin_dict
 
 _FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+_MAX_PINYIN_WORD = 30
+"""Longer Latin runs are keyboard mashing or URLs, not a phrase typed in pinyin."""
 _MAX_READINGS = 2
 """pypinyin lists a character's readings commonest first; rare ones (款 as "xin") only add false matches."""
 _MAX_KEYS = 16
@@ -69,6 +71,8 @@ def split_syllables(word: str) -> tuple[str, ...] | None:
 
     Prefers the split with the fewest syllables ("xian" stays one syllable, not "xi an").
     """
+    if len(word) > _MAX_PINYIN_WORD:
+        return None
     valid = _syllables()
     best: list[tuple[str, ...] | None] = [()] + [None] * len(word)
     for end in range(1, len(word) + 1):
