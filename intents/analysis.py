@@ -70,7 +70,8 @@ class Analyzer:
         return self._synonym_pattern.sub(lambda match: self._synonyms[match.group(0)], text)
 
     def _repair(self, normalized: str) -> str:
-        text = self._rewrite(self._from_pinyin(normalized))
+        # English shorthand is rewritten before pinyin reading ("see ya" is no pinyin), Chinese after.
+        text = self._rewrite(self._from_pinyin(self._rewrite(normalized)))
         return _CJK_RUN.sub(lambda match: self._fix_homophones(match.group(0)), text)
 
     def _fix_homophones(self, run: str) -> str:

@@ -25,11 +25,16 @@ from rapidfuzz import fuzz, process
 
 from intents.analysis import MAX_MESSAGE_CHARS, Analyzer
 from intents.catalogue import IntentId
-from intents.normalize import normalize
+from intents.normalize import NUMBER, normalize
 from knowledge.model import KnowledgeBase
 
 NEAREST_WEIGHT = 0.5
-"""Share of the nearest-example similarity in the confidence; the topic vocabulary has the rest."""
+"""Share of the nearest-example similarity in the score; the topic vocabulary has the rest."""
+NEAREST_FULL_WEIGHT_TOKENS = 12
+"""Messages longer than this many tokens give the nearest example proportionally less weight."""
+_PURCHASE_GUIDES = frozenset(
+    {IntentId.CHECKOUT_FLOW, IntentId.CART_CHECKOUT, IntentId.INSTALLMENT_OPTION, IntentId.CHOOSE_PROVIDER}
+)
 _UNKNOWN = "\uf8ff"
 """Stands for any token no example has: it can never match, but still counts in the length."""
 
@@ -121,7 +126,9 @@ class Matcher:
             vector = self._centroids.get(feature)
             if vector is not None:
                 topic += vector * (weight / norm)
-        return NEAREST_WEIGHT * best_example + (1 - NEAREST_WEIGHT) * topic
+        # A long message resembles no single example as a whole; there the topic vocabulary decides.
+        weight = NEAREST_WEIGHT * min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
+        return weight * best_example + (1 - weight) * topic
 
     def coverage(self, tokens: list[str]) -> float:
         """How much of the message (IDF-weighted) is vocabulary of this service's topics, in [0, 1].
@@ -148,11 +155,14 @@ class Matcher:
             if intent is not IntentId.OUT_OF_SCOPE
         ]
         alternatives = tuple(in_scope[:3])
-        if self._names_other_product(prepared):
-            if self._names_shop(prepared):  # paying at Xiaomi Mall with another lender's product
-                return Match(IntentId.CHOOSE_PROVIDER, max(alternatives[0].confidence, self.threshold), alternatives, prepared)
+        if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
         best = in_scope[0]
+        if self._names_other_product(prepared):
+            if not self._names_shop(prepared):
+                return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
+            if best.intent in _PURCHASE_GUIDES:  # how to pay at the shop with another lender's product
+                return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if ranked[0][0] is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)

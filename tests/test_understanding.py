@@ -16,8 +16,8 @@ SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "eval" / "sampl
 
 # The ratchet: the level reached on the project's own set. Raise it when the matcher improves;
 # never lower it.
-OWN_SET_MIN_ACCURACY = 0.915
-OWN_SET_MIN_OOS_RECALL = 0.88
+OWN_SET_MIN_ACCURACY = 0.935
+OWN_SET_MIN_OOS_RECALL = 0.93
 OWN_SET_MAX_FALSE_REJECTION = 0.03
 SAMPLE_MIN_ACCURACY = 0.90
 
