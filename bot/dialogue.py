@@ -81,7 +81,7 @@ class Dialogue:
 
         entities = extract_entities(text)
         if conversation.awaiting_amount and entities.amount_fen is not None:
-            return self._calculate(conversation, lang, entities.amount_fen, entities.term, confidence=1.0)
+            return self._calculate(conversation, lang, entities.amount_fen, entities.term)
         match = self.matcher.match(text)
         if (
             entities.term is not None
@@ -90,7 +90,7 @@ class Dialogue:
             and conversation.last_amount_fen is not None
             and match.intent in {IntentId.CALCULATOR, IntentId.OUT_OF_SCOPE, IntentId.INSTALLMENT_OPTION}
         ):
-            return self._calculate(conversation, lang, conversation.last_amount_fen, entities.term, confidence=1.0)
+            return self._calculate(conversation, lang, conversation.last_amount_fen, entities.term)
         conversation.awaiting_amount = False
         if match.intent is IntentId.CALCULATOR:
             amount = entities.amount_fen or conversation.last_amount_fen
@@ -98,7 +98,7 @@ class Dialogue:
                 conversation.awaiting_amount = True
                 conversation.last_topic = IntentId.CALCULATOR
                 return self._reply(match, phrases.ASK_AMOUNT[lang])
-            return self._calculate(conversation, lang, amount, entities.term, match.confidence, match)
+            return self._calculate(conversation, lang, amount, entities.term, match)
         if match.intent is not IntentId.OUT_OF_SCOPE and match.confidence < self.confirm_below:
             return self._did_you_mean(match, lang)
         return await self._answer(conversation, lang, match.intent, match)
@@ -137,14 +137,13 @@ class Dialogue:
         return self._reply(match, self.knowledge[intent].answer[lang], buttons, intent)
 
     def _calculate(
-        self, conversation: Conversation, lang: Lang, amount_fen: int, term: int | None, confidence: float, match: Match | None = None
+        self, conversation: Conversation, lang: Lang, amount_fen: int, term: int | None, match: Match | None = None
     ) -> Reply:
         conversation.awaiting_amount = False
         conversation.last_topic = IntentId.CALCULATOR
         conversation.last_amount_fen = amount_fen
         text, figures = render_quotes(amount_fen, term, self.knowledge.operator, lang)
-        reply = self._reply(match, text, self._follow_ups(IntentId.CALCULATOR, lang), IntentId.CALCULATOR, figures)
-        return reply if match else Reply(reply.text, reply.buttons, IntentId.CALCULATOR, confidence, (), figures)
+        return self._reply(match, text, self._follow_ups(IntentId.CALCULATOR, lang), IntentId.CALCULATOR, figures)
 
     async def _link(self, conversation: Conversation, lang: Lang, code: str) -> Reply:
         assert self.desk is not None
