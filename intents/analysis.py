@@ -82,7 +82,7 @@ class Analyzer:
                 gram = run[i : i + size]
                 if len(gram) < size:
                     continue
-                replacement = gram if gram in self._known else self._sounds_like(gram)
+                replacement = gram if gram in self._known else self._sound_alike_typo(gram)
                 if replacement:
                     out.append(replacement)
                     i += size
@@ -94,6 +94,17 @@ class Analyzer:
 
     def _sounds_like(self, gram: str) -> str | None:
         return next((self._by_sound[key] for key in sound_keys(gram) if key in self._by_sound), None)
+
+    def _sound_alike_typo(self, gram: str) -> str | None:
+        """A known n-gram that sounds like ``gram`` and keeps at least half of its characters.
+
+        A typo picks one wrong character, not every one: 换款 → 还款 keeps 款, whereas reading
+        都记 as 逾期 or 微信 as 为什 would replace whole words that merely share a sound.
+        """
+        replacement = self._sounds_like(gram)
+        if replacement is None or sum(a == b for a, b in zip(gram, replacement)) < len(gram) // 2:
+            return None
+        return replacement
 
     def _from_pinyin(self, text: str) -> str:
         """Reads Latin-letter words that are pinyin (and not English the examples use) as characters.

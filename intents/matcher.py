@@ -17,7 +17,7 @@ is out of scope too.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,11 +25,12 @@ from rapidfuzz import fuzz, process
 
 from intents.analysis import MAX_MESSAGE_CHARS, Analyzer
 from intents.catalogue import IntentId
-from intents.normalize import NUMBER, normalize
+from intents.normalize import NUMBER, normalize, tokens as tokenize
+from intents.topics import TopicModel, features
 from knowledge.model import KnowledgeBase
 
-NEAREST_WEIGHT = 0.5
-"""Share of the nearest-example similarity in the score; the topic vocabulary has the rest."""
+NEAREST_WEIGHT = 0.35
+"""Share of the nearest-example similarity in the score; the topic model has the rest."""
 NEAREST_FULL_WEIGHT_TOKENS = 12
 """Messages longer than this many tokens give the nearest example proportionally less weight."""
 _PURCHASE_GUIDES = frozenset(
@@ -57,10 +58,6 @@ class Match:
     """The message as the matcher read it (normalised and repaired)."""
 
 
-def _bigrams(tokens: list[str]) -> list[str]:
-    return [a + " " + b for a, b in zip(tokens, tokens[1:])]
-
-
 class Matcher:
     """Indexes the knowledge base once; ``match`` is then pure and does no I/O."""
 
@@ -72,6 +69,7 @@ class Matcher:
         self.analyzer = Analyzer(knowledge.lexicon, (text for _, text in examples))
         self._products = tuple(normalize(term) for term in knowledge.lexicon.other_products)
         self._shop = tuple(normalize(term) for term in knowledge.lexicon.shop_terms)
+        self._credit = tuple(normalize(term) for term in knowledge.lexicon.credit_terms)
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
         examples = [
@@ -90,7 +88,9 @@ class Matcher:
                     self._codes[token] = token if len(token) == 1 and not token.isascii() else chr(0xE000 + len(self._codes))
         self._encoded = [self._encode(tokens) for tokens in token_lists]
         self._owner = np.array([position[intent] for intent, _ in examples])
-        self._centroids = self._build_centroids(token_lists, [position[intent] for intent, _ in examples])
+        self._topics = TopicModel(
+            [features(tokens) for tokens in token_lists], [position[intent] for intent, _ in examples], len(self._intents)
+        )
         in_scope = [set(tokens) for (intent, _), tokens in zip(examples, token_lists) if intent is not IntentId.OUT_OF_SCOPE]
         frequency = Counter(token for tokens in in_scope for token in tokens)
         self._domain_idf = {token: math.log(len(in_scope) / count) + 1.0 for token, count in frequency.items()}
@@ -99,33 +99,12 @@ class Matcher:
     def _encode(self, tokens: list[str]) -> str:
         return "".join(self._codes.get(token, _UNKNOWN) for token in tokens)
 
-    def _build_centroids(self, token_lists: list[list[str]], owners: list[int]) -> dict[str, np.ndarray]:
-        """Per feature, its weight in each intent's L2-normalised TF-IDF centroid."""
-        documents = [set(tokens) | set(_bigrams(tokens)) for tokens in token_lists]
-        frequency = Counter(feature for document in documents for feature in document)
-        self._idf = {feature: math.log(len(documents) / count) + 1.0 for feature, count in frequency.items()}
-        sums: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(self._intents)))
-        for document, owner in zip(documents, owners):
-            norm = math.sqrt(sum(self._idf[f] ** 2 for f in document)) or 1.0
-            for feature in document:
-                sums[feature][owner] += self._idf[feature] / norm
-        totals = np.sqrt(sum(vector**2 for vector in sums.values()))
-        totals[totals == 0] = 1.0
-        return {feature: vector / totals for feature, vector in sums.items()}
-
     def scores(self, tokens: list[str]) -> np.ndarray:
         """Confidence per intent (in ``self._intents`` order) for an analysed message."""
         nearest = process.cdist([self._encode(tokens)], self._encoded, scorer=fuzz.ratio, dtype=np.float32)[0] / 100
         best_example = np.zeros(len(self._intents))
         np.maximum.at(best_example, self._owner, nearest)
-        features = set(tokens) | set(_bigrams(tokens))
-        weights = np.array([self._idf.get(f, 0.0) for f in features])
-        topic = np.zeros(len(self._intents))
-        norm = math.sqrt(float((weights**2).sum())) or 1.0
-        for feature, weight in zip(features, weights):
-            vector = self._centroids.get(feature)
-            if vector is not None:
-                topic += vector * (weight / norm)
+        topic = self._topics.probabilities(features(tokens))
         # A long message resembles no single example as a whole; there the topic vocabulary decides.
         weight = NEAREST_WEIGHT * min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
         return weight * best_example + (1 - weight) * topic
@@ -140,35 +119,56 @@ class Matcher:
         known = sum(self._domain_idf[token] for token in tokens if token in self._domain_idf)
         return known / total if total else 0.0
 
+    def rank(self, tokens: list[str]) -> tuple[IntentId, tuple[Candidate, ...]]:
+        """The top intent (out of scope included) and the in-scope intents by confidence, best first."""
+        scores = self.scores(tokens)
+        coverage = self.coverage(tokens)
+        ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
+        in_scope = tuple(
+            Candidate(intent, round(min(1.0, math.sqrt(max(score, 0.0)) * coverage), 4))
+            for intent, score in ranked
+            if intent is not IntentId.OUT_OF_SCOPE
+        )
+        return ranked[0][0], in_scope
+
     def match(self, text: str) -> Match:
         text = text[:MAX_MESSAGE_CHARS]
         prepared = self.analyzer.prepare(text)
         tokens = self.analyzer.tokens(text)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
-        scores = self.scores(tokens)
-        coverage = self.coverage(tokens)
-        ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
-        in_scope = [
-            Candidate(intent, round(min(1.0, math.sqrt(max(score, 0.0)) * coverage), 4))
-            for intent, score in ranked
-            if intent is not IntentId.OUT_OF_SCOPE
-        ]
-        alternatives = tuple(in_scope[:3])
+        top, in_scope = self.rank(tokens)
+        alternatives = in_scope[:3]
         if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
         best = in_scope[0]
-        if self._names_other_product(prepared):
+        if self._names_other_product(prepared) and not (
+            best.intent is IntentId.CREDIT and self._product_follows_credit(prepared)
+        ):
             if not self._names_shop(prepared):
                 return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
-            if best.intent in _PURCHASE_GUIDES:  # how to pay at the shop with another lender's product
+            # Paying at the shop with another lender's product: the product's own words ("credit" in
+            # "credit card") say nothing about what is asked, so the rest of the message decides.
+            rest = tokenize(self._without_products(prepared))
+            if rest and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
-        if ranked[0][0] is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
+        if top is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
 
     def _names_other_product(self, prepared: str) -> bool:
         return any(term in prepared for term in self._products)
+
+    def _product_follows_credit(self, prepared: str) -> bool:
+        """Whether every other product is named only after the credit record ("上了征信以后买房贷款有影响不")."""
+        credit = min((i for term in self._credit if (i := prepared.find(term)) >= 0), default=-1)
+        first_product = min(i for term in self._products if (i := prepared.find(term)) >= 0)
+        return 0 <= credit < first_product
+
+    def _without_products(self, prepared: str) -> str:
+        for term in self._products:
+            prepared = prepared.replace(term, " ")
+        return prepared
 
     def _names_shop(self, prepared: str) -> bool:
         return any(term in prepared for term in self._shop)

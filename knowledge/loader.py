@@ -158,7 +158,7 @@ def _read_lexicon(reader: Reader) -> Lexicon | None:
     root = reader.compose()
     if root is None:
         return None
-    items = reader.mapping(root, "lexicon", required={"synonyms", "other_products", "shop_terms"})
+    items = reader.mapping(root, "lexicon", required={"synonyms", "other_products", "shop_terms", "credit_terms"})
     if items is None or len(items) < 3:
         return None
     synonyms: dict[str, str] = {}
@@ -174,7 +174,8 @@ def _read_lexicon(reader: Reader) -> Lexicon | None:
                     synonyms[variant] = canonical
     products = tuple(text for text, _ in _texts(reader, items["other_products"], "other_products"))
     shop = tuple(text for text, _ in _texts(reader, items["shop_terms"], "shop_terms"))
-    return Lexicon(synonyms=synonyms, other_products=products, shop_terms=shop)
+    credit = tuple(text for text, _ in _texts(reader, items["credit_terms"], "credit_terms"))
+    return Lexicon(synonyms=synonyms, other_products=products, shop_terms=shop, credit_terms=credit)
 
 
 # --- intents/*.yaml --------------------------------------------------------------------------------

@@ -34,12 +34,14 @@ class Lexicon:
 
     ``synonyms`` maps a variant (colloquial or alternative wording) to the canonical wording the
     examples use; ``other_products`` names products this assistant must not answer for, unless the
-    message also names one of the ``shop_terms`` (paying *at Xiaomi Mall* with them is in scope).
+    message also names one of the ``shop_terms`` (paying *at Xiaomi Mall* with them is in scope) or
+    names them after one of the ``credit_terms`` (whether this credit record affects a mortgage).
     """
 
     synonyms: dict[str, str]
     other_products: tuple[str, ...]
     shop_terms: tuple[str, ...]
+    credit_terms: tuple[str, ...]
 
 
 @dataclass(frozen=True)

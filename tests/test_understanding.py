@@ -16,10 +16,12 @@ SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "eval" / "sampl
 
 # The ratchet: the level reached on the project's own set. Raise it when the matcher improves;
 # never lower it.
-OWN_SET_MIN_ACCURACY = 0.935
+OWN_SET_MIN_ACCURACY = 0.96
+OWN_SET_MIN_KIND_ACCURACY = 0.92
 OWN_SET_MIN_OOS_RECALL = 0.93
-OWN_SET_MAX_FALSE_REJECTION = 0.03
-SAMPLE_MIN_ACCURACY = 0.90
+OWN_SET_MAX_FALSE_REJECTION = 0.015
+SAMPLE_MIN_ACCURACY = 0.96
+OOS_KINDS = {"oos", "near_oos"}
 
 
 @pytest.mark.parametrize(
@@ -52,12 +54,19 @@ def test_sound_alike_typos_and_typed_pinyin_are_repaired(matcher: Matcher, typed
     assert repaired in matcher.analyzer.prepare(typed)
 
 
+@pytest.mark.parametrize("word", ["都记到", "的期数", "是要"])
+def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher, word: str) -> None:
+    """都记 sounds like 逾期 and 是要 like 什么, but a typo changes one character, not a whole word."""
+    assert word in matcher.analyzer.prepare(f"我想问一下{word}的事")
+
+
 @pytest.mark.parametrize(
     ("message", "intent"),
     [
         ("花呗额度怎么提高", IntentId.OUT_OF_SCOPE),
         ("房贷提前还款划算吗", IntentId.OUT_OF_SCOPE),
         ("借呗逾期一天上征信吗", IntentId.OUT_OF_SCOPE),
+        ("上了征信以后办房贷有影响吗", IntentId.CREDIT),
         ("小米商城买手机能用花呗分期吗", IntentId.CHOOSE_PROVIDER),
         ("can I pay with my credit card at xiaomi mall", IntentId.CHOOSE_PROVIDER),
         ("逾期咋办", IntentId.OVERDUE),
@@ -82,6 +91,9 @@ def test_own_evaluation_set_holds_its_level(matcher: Matcher) -> None:
     report = evaluate(read_sets(sorted(EVAL_DIR.glob("*.yaml"))), lambda text: matcher.match(text).intent.value)
     assert report.overall.total >= 600
     assert report.overall.rate >= OWN_SET_MIN_ACCURACY
+    # Out-of-scope kinds are held by the recall figure instead.
+    weak = {kind: t.rate for kind, t in report.by_kind.items() if kind not in OOS_KINDS and t.rate < OWN_SET_MIN_KIND_ACCURACY}
+    assert weak == {}
     assert report.oos_recall >= OWN_SET_MIN_OOS_RECALL
     assert report.false_rejection <= OWN_SET_MAX_FALSE_REJECTION
 
