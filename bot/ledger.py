@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot import billing
 from bot.errors import CustomerNotFound, NotLinked
@@ -61,27 +61,31 @@ def _order(row: InstallmentOrder) -> billing.Order:
 
 
 async def load_account(session: AsyncSession, customer_id: int) -> billing.Account:
-    """The customer's orders and bills as plain, immutable data (oldest order first)."""
-    customer = await session.get(Customer, customer_id)
-    if customer is None:
-        raise CustomerNotFound(customer_id)
-    orders = await session.scalars(
-        select(InstallmentOrder)
-        .where(InstallmentOrder.customer_id == customer_id)
+    """The customer's orders and bills as plain, immutable data (oldest order first).
+
+    One query for everything (a customer has a handful of orders of at most a few dozen bills):
+    each round trip to the database costs more than the rows it would save.
+    """
+    orders = joinedload(Customer.orders)
+    found = await session.scalars(
+        select(Customer)
+        .where(Customer.id == customer_id)
         .options(
-            selectinload(InstallmentOrder.bills),
-            selectinload(InstallmentOrder.plan),
-            selectinload(InstallmentOrder.provider),
+            orders.joinedload(InstallmentOrder.bills),
+            orders.joinedload(InstallmentOrder.plan),
+            orders.joinedload(InstallmentOrder.provider),
         )
-        .order_by(InstallmentOrder.first_due_date, InstallmentOrder.id)
         # Re-read rows this session already holds, so an import earlier in the session is seen.
         .execution_options(populate_existing=True)
     )
+    customer = found.unique().one_or_none()
+    if customer is None:
+        raise CustomerNotFound(customer_id)
     return billing.Account(
         customer_id=customer.id,
         customer_ref=customer.ref,
         name=customer.name,
-        orders=tuple(_order(order) for order in orders),
+        orders=tuple(_order(order) for order in sorted(customer.orders, key=lambda o: (o.first_due_date, o.id))),
     )
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (``python -m benchmarks``); not part of the test suite."""
