@@ -10,11 +10,23 @@ reliable for short domain phrases (it reads 还款 as "hai kuan").
 from __future__ import annotations
 
 import itertools
+import os
 import unicodedata
 from functools import lru_cache
 
-from pypinyin.pinyin_dict import pinyin_dict
+# Only the per-character readings are used: pypinyin's documented switches skip loading its phrase
+# dictionary and copying its tables, a quarter of the assistant's start-up and ~20 MB.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
 
+from pypinyin.pinyin_dict import pinyin_dict  # noqa: E402
+
+_TONED = "āáǎàēéěèêếềīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+_TONELESS = str.maketrans(
+    {char: unicodedata.normalize("NFD", char)[0] for char in _TONED} | {chr(mark): None for mark in range(0x300, 0x370)}
+)
+"""Every diacritic dropped (ü becomes u); a table is far faster than decomposing each of
+pypinyin's 50,000 readings at start-up."""
 _FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _MAX_PINYIN_WORD = 30
 """Longer Latin runs are keyboard mashing or URLs, not a phrase typed in pinyin."""
@@ -25,8 +37,7 @@ _MAX_KEYS = 16
 
 
 def _toneless(reading: str) -> str:
-    decomposed = unicodedata.normalize("NFD", reading)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ü", "v")
+    return reading.translate(_TONELESS)
 
 
 def fold(syllable: str) -> str:
@@ -60,9 +71,8 @@ def sound_keys(phrase: str) -> list[tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def _syllables() -> frozenset[str]:
-    return frozenset(
-        _toneless(reading) for raw in pinyin_dict.values() for reading in raw.split(",") if _toneless(reading).isascii()
-    )
+    readings = {reading for raw in set(pinyin_dict.values()) for reading in raw.split(",")}  # 50,000 chars, few readings
+    return frozenset(syllable for reading in readings if (syllable := _toneless(reading)).isascii())
 
 
 @lru_cache(maxsize=4096)
