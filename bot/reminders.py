@@ -31,10 +31,10 @@ class ReminderKind(StrEnum):
 
 def check_days_before(values: Iterable[int]) -> tuple[int, ...]:
     """The days-before list, largest first; each must be a positive whole number of days, once."""
-    result = tuple(sorted(set(values), reverse=True))
-    if any(value < 1 for value in result):
-        raise ValueError(f"days before a due date must be at least 1, got {list(values)}")
-    return result
+    given = list(values)
+    if any(value < 1 for value in given):
+        raise ValueError(f"days before a due date must be at least 1, got {given}")
+    return tuple(sorted(set(given), reverse=True))
 
 
 def due_dates_on(today: date, days_before: Iterable[int] = DEFAULT_DAYS_BEFORE) -> dict[date, ReminderKind]:

@@ -42,7 +42,7 @@ from bot.telegram_render import (
     MESSAGE_LIMIT,
     NOT_TEXT,
     PRIVATE_CHAT_ONLY,
-    REMINDERS,
+    REMINDERS_UNAVAILABLE,
     UNKNOWN_COMMAND,
     decode_callback,
     encode_callback,
@@ -150,7 +150,7 @@ async def test_commands_map_to_topics(api: FakeBotApi, bot: Application, dialogu
     assert (await say(api, user, "/link"))["text"] == answer(dialogue, IntentId.LINK)
     assert (await say(api, user, "/calc"))["text"] == phrases.ASK_AMOUNT[Lang.ZH]
     assert (await say(api, user, "/calc 3999 12期"))["text"].startswith("¥3,999.00 分 12 期")
-    assert (await say(api, user, "/reminders"))["text"] == REMINDERS[Lang.ZH]
+    assert (await say(api, user, "/reminders"))["text"] == REMINDERS_UNAVAILABLE[Lang.ZH]
     assert (await say(api, user, "/nosuchcommand"))["text"] == UNKNOWN_COMMAND[Lang.ZH]
 
 
