@@ -33,6 +33,7 @@ from bot.ledger import resolve_customer
 from bot.linking import create_link_code
 from bot.replies import Action, Reply, topic_action
 from bot.telegram_app import BotStartError, Webhook, build_application, run_bot, serve
+from bot.telegram_reminders import ReminderService
 from bot.telegram_render import (
     COMMANDS,
     EDITED,
@@ -54,7 +55,7 @@ from intents.catalogue import IntentId
 from knowledge.text import Lang
 
 StartBot = Callable[..., Awaitable[Application]]
-"""``start_bot(dialogue, webhook=None)``"""
+"""``start_bot(dialogue, webhook=None, reminders=None)``"""
 
 
 @pytest.fixture
@@ -70,8 +71,8 @@ async def start_bot(api: FakeBotApi) -> AsyncIterator[StartBot]:
     """Starts the real Application on a dialogue; stops it (gracefully) after the test."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
-    async def start(dialogue: Dialogue, webhook: Webhook | None = None) -> Application:
-        application = build_application(api.token, dialogue, api.address)
+    async def start(dialogue: Dialogue, webhook: Webhook | None = None, reminders: ReminderService | None = None) -> Application:
+        application = build_application(api.token, dialogue, api.address, reminders)
         stop, started = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(serve(application, stop, webhook, api.token, started.set))
         running.append((stop, task))
