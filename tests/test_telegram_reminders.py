@@ -22,7 +22,8 @@ from bot.clock import SHOP_ZONE, FixedClock
 from bot.db import make_engine, make_session_factory, upgrade
 from bot.dialogue import Dialogue
 from bot.ledger import customer_for_chat
-from bot.models import ChatPreference, DeliveryStatus, ReminderDelivery
+from bot.linking import create_link_code
+from bot.models import ChatPreference, Customer, DeliveryStatus, ReminderDelivery
 from bot.reminders import DueReminder, ReminderKind
 from bot.telegram_app import build_application
 from bot.telegram_reminders import JOB_NAME, ReminderService, TelegramSender, reminder_bot
@@ -77,6 +78,29 @@ async def test_the_reminder_arrives_in_the_chosen_language_and_its_button_shows_
     [*_, bill] = await api.wait_for_messages(CHAT, 3)
     expected = await desk.lookup(CHAT, IntentId.NEXT_DUE, Lang.EN)
     assert expected is not None and bill["text"] == expected.text
+
+
+async def test_linking_from_an_english_client_gets_english_reminders(
+    session_factory: async_sessionmaker[AsyncSession],
+    api: FakeBotApi,  # noqa: F811
+    start_bot: StartBot,  # noqa: F811
+    dialogue: Dialogue,
+    operator_data: OperatorData,
+) -> None:
+    async with session_factory() as session:
+        await add_bills(session, operator_data, None, days(1))
+        customer = await session.scalar(select(Customer.id))
+        assert customer is not None
+        code = await create_link_code(session, customer, MORNING)
+        await session.commit()
+    reminders = service(session_factory, send_at=time(10, 0))
+    dialogue.desk = DatabaseDesk(session_factory, dialogue.knowledge.operator, reminders.clock)
+    application = await start_bot(dialogue, reminders=reminders)
+    user = api.private_chat(CHAT, language_code="en")
+    assert (await say(api, user, code))["text"] == phrases.LINK_OK[Lang.EN]
+    assert (await reminders.run(application.bot)).sent == 1
+    [_, reminder] = await api.wait_for_messages(CHAT, 2)
+    assert reminder["text"].startswith("Payment reminder:") and "in 1 day" in reminder["text"]
 
 
 async def test_reminders_command_switches_them_off_and_on(
