@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (2.0, 8.0, 30.0)
 """Seconds to wait before each retry after a network error: 40 s at most, far below the claim timeout."""
 JOB_NAME = "reminders"
+CATCH_UP_JOB_NAME = f"{JOB_NAME}: catch up after start"
+RETRY_JOB_NAME = f"{JOB_NAME}: retry claims left unfinished"
 
 
 def rate_limiter() -> AIORateLimiter:
@@ -116,12 +118,12 @@ class ReminderService:
     def schedule(self, job_queue: JobQueue[ContextTypes.DEFAULT_TYPE]) -> None:
         job_queue.run_daily(self._job, self.at.replace(tzinfo=self.clock.zone), name=JOB_NAME)
         if self.clock.now().astimezone(self.clock.zone).time() >= self.at:
-            job_queue.run_once(self._job, 0, name=f"{JOB_NAME}: catch up after start")
+            job_queue.run_once(self._job, 0, name=CATCH_UP_JOB_NAME)
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         report = await self.run(context.bot)
         if report.in_flight and context.job_queue is not None:
-            context.job_queue.run_once(self._job, self.claim_timeout + timedelta(seconds=5), name=f"{JOB_NAME}: retry")
+            context.job_queue.run_once(self._job, self.claim_timeout + timedelta(seconds=5), name=RETRY_JOB_NAME)
 
     # --- the chat's switches ---
 
