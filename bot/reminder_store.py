@@ -197,6 +197,8 @@ async def deliver(
 
     Chats are served ``concurrency`` at a time (the sender paces requests to Telegram's limits); the
     reminders of one chat go one after another, and stop at the first that finds the bot blocked.
+    An unexpected error cancels the rest of the run: what it claimed and did not mark is retried
+    after the claim timeout.
     """
     day = today(clock)
     report = BatchReport(day)
@@ -210,7 +212,9 @@ async def deliver(
                 if await _deliver_one(sessions, clock, claim_timeout, send, reminder, report) is DeliveryStatus.BLOCKED:
                     return
 
-    await asyncio.gather(*(serve_chat(list(group)) for _, group in groupby(due, key=lambda r: r.chat_id)))
+    async with asyncio.TaskGroup() as tasks:
+        for _, reminders in groupby(due, key=lambda reminder: reminder.chat_id):  # select_due orders by chat
+            tasks.create_task(serve_chat(list(reminders)))
     async with sessions() as session:
         report.in_flight = await claims_in_flight(session, day)
     return report

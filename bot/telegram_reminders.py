@@ -121,9 +121,14 @@ class ReminderService:
             job_queue.run_once(self._job, 0, name=CATCH_UP_JOB_NAME)
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        report = await self.run(context.bot)
-        if report.in_flight and context.job_queue is not None:
-            context.job_queue.run_once(self._job, self.claim_timeout + timedelta(seconds=5), name=RETRY_JOB_NAME)
+        """One run; another after the claim timeout if it left claims unfinished or failed (the
+        database was away, say), so that nothing of the day is lost."""
+        again = True
+        try:
+            again = (await self.run(context.bot)).in_flight > 0
+        finally:
+            if again and context.job_queue is not None:
+                context.job_queue.run_once(self._job, self.claim_timeout + timedelta(seconds=5), name=RETRY_JOB_NAME)
 
     # --- the chat's switches ---
 
