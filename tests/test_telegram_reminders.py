@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import Forbidden, TimedOut
-from telegram.ext import ExtBot
+from telegram.ext import ExtBot, Job, JobQueue
 
 from bot import phrases
 from bot.accounts import DatabaseDesk
@@ -200,6 +200,15 @@ async def test_forbidden_means_blocked() -> None:
     assert await TelegramSender(BlockedBot())(REMINDER) is DeliveryStatus.BLOCKED  # type: ignore[arg-type]
 
 
+async def planned(jobs: JobQueue[Any], name: str) -> Job[Any]:
+    """The job called ``name``, once a running job has planned it (within about 5 s)."""
+    for _ in range(500):
+        if found := [job for job in jobs.jobs() if job.name == name]:
+            return found[0]
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no job {name!r} among {[job.name for job in jobs.jobs()]}")
+
+
 async def test_the_daily_job_is_scheduled_and_a_late_start_catches_up(
     session_factory: async_sessionmaker[AsyncSession],  # first, so the bot stops before its database closes
     api: FakeBotApi,  # noqa: F811
@@ -222,11 +231,7 @@ async def test_the_daily_job_is_scheduled_and_a_late_start_catches_up(
     assert "hour='9', minute='0'" in str(daily.trigger) and "Asia/Shanghai" in str(daily.trigger.timezone)
     messages = await api.wait_for_messages(CHAT, 2)
     assert sum(message["text"].startswith("今天是还款日") for message in messages) == 1
-    for _ in range(500):  # the catch-up run ends by planning a retry for the claim left in flight
-        if any(job.name == RETRY_JOB_NAME for job in jobs.jobs()):
-            break
-        await asyncio.sleep(0.01)
-    [retry] = [job for job in jobs.jobs() if job.name == RETRY_JOB_NAME]
+    retry = await planned(jobs, RETRY_JOB_NAME)  # the catch-up run left a claim in flight
     assert retry.next_t is not None and api.requests("sendMessage", CHAT + 1) == []
 
 
@@ -302,3 +307,17 @@ def test_remind_sends_one_batch_once(
     first, second = capsys.readouterr().out.splitlines()
     assert first.startswith("2025-03-10: sent 2,") and second.startswith("2025-03-10: sent 0,")
     assert [m["text"][:6] for m in api_in_thread.messages(CHAT)] == ["今天是还款日", "还款提醒：您"]
+
+
+async def test_a_run_that_fails_is_logged_and_tried_again_later(
+    api: FakeBotApi, start_bot: StartBot, dialogue: Dialogue, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    def database_away() -> AsyncSession:
+        raise ConnectionRefusedError("the database is away")
+
+    broken = ReminderService(database_away, FixedClock(MORNING), time(9, 0), DAYS_BEFORE, TIMEOUT)  # type: ignore[arg-type]
+    application = await start_bot(dialogue, reminders=broken)  # after 09:00: the catch-up run fails at once
+    jobs = application.job_queue
+    assert jobs is not None
+    assert (await planned(jobs, RETRY_JOB_NAME)).next_t is not None
+    assert any(record.exc_info and record.exc_info[0] is ConnectionRefusedError for record in caplog.records)
