@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_date
-
 from bot import billing
 from bot.billing import Account, Bill, Order
-from bot.formatting import LOCALES, money
+from bot.formatting import day as _day
+from bot.formatting import days as _days
+from bot.formatting import money
 from intents.catalogue import IntentId
 from knowledge.operator import LateFeeRule, OperatorData
 from knowledge.placeholders import percent
@@ -36,24 +36,10 @@ class AccountAnswer:
 # --- formatting -----------------------------------------------------------------------------------
 
 
-def _day(day: date, today: date, lang: Lang) -> str:
-    if lang is Lang.ZH:
-        pattern = "MMMd日 EEEE" if day.year == today.year else "y年MMMd日 EEEE"
-    else:
-        pattern = "EEE, d MMM" if day.year == today.year else "EEE, d MMM y"
-    return format_date(day, pattern, locale=LOCALES[lang])
-
-
 def _when(days_left: int, lang: Lang) -> str:
     if lang is Lang.ZH:
         return {0: "今天到期", 1: "明天到期"}.get(days_left, f"还有 {days_left} 天")
     return {0: "due today", 1: "due tomorrow"}.get(days_left, f"in {days_left} days")
-
-
-def _days(count: int, lang: Lang) -> str:
-    if lang is Lang.ZH:
-        return f"{count} 天"
-    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def _periods(count: int, lang: Lang) -> str:

@@ -10,6 +10,7 @@ from bot.dialogue import LinkOutcome
 from bot.errors import InvalidLinkCode, LinkRateLimited
 from bot.ledger import customer_for_chat, load_account
 from bot.linking import looks_like_link_code, redeem_link_code, unlink
+from bot.preferences import save_language
 from intents.catalogue import IntentId
 from knowledge.operator import OperatorData
 from knowledge.text import Lang
@@ -45,7 +46,9 @@ class DatabaseDesk:
             account = await load_account(session, customer_id)
         return render_account_answer(intent, account, today(self.clock), lang, self.operator)
 
-    async def link(self, chat_id: int, code: str) -> LinkOutcome:
+    async def link(self, chat_id: int, code: str, lang: Lang) -> LinkOutcome:
+        """Redeem ``code``; the chat's language (``lang``, the conversation's) is stored with the link,
+        so reminders, which have no conversation at hand, are written in it."""
         # A wrong code is recorded for the rate limit, so the session commits in every case.
         async with self.sessions() as session, session.begin():
             try:
@@ -54,6 +57,7 @@ class DatabaseDesk:
                 return LinkOutcome.INVALID
             except LinkRateLimited:
                 return LinkOutcome.RATE_LIMITED
+            await save_language(session, chat_id, lang)
         return LinkOutcome.LINKED
 
     async def unlink(self, chat_id: int) -> bool:

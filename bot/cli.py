@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ from knowledge.yamlnodes import KnowledgeBaseError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.clock import Clock
 
 TERMINAL_CHAT_ID = 0
 """The chat id the terminal front ends use; Telegram chat ids are never 0."""
@@ -239,7 +242,9 @@ async def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
     from bot.telegram_app import BotStartError, Webhook, bot_token, run_bot
+    from bot.telegram_reminders import ReminderService
 
     try:
         bot_token(settings.telegram_bot_token)  # before anything else: a bad token is one clear line
@@ -247,9 +252,51 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         dialogue = build_dialogue(settings)
         async with database(settings) as sessions:
             await attach_desk(dialogue, settings, sessions, None)
-            await run_bot(dialogue, settings.telegram_bot_token, settings.telegram_api_base_url, webhook)
+            reminders = ReminderService.from_settings(sessions, settings, SystemClock(settings.zone))
+            await run_bot(dialogue, settings.telegram_bot_token, settings.telegram_api_base_url, webhook, reminders)
     except BotStartError as error:
         raise CommandError(str(error)) from error
+    return 0
+
+
+async def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
+    """One batch of due-date reminders, e.g. from cron; ``--dry-run`` prints them instead."""
+    from datetime import datetime
+
+    from bot.clock import FixedClock, SystemClock, today
+    from bot.reminders import compose
+    from bot.telegram_app import BotStartError, api_urls, bot_token, start_errors
+    from bot.telegram_reminders import ReminderService, reminder_bot
+
+    token, urls = None, (None, None)
+    if not args.dry_run:  # a bad token or address is one line, before the database is touched
+        try:
+            token = bot_token(settings.telegram_bot_token)
+            if settings.telegram_api_base_url:
+                urls = api_urls(settings.telegram_api_base_url)
+        except BotStartError as error:
+            raise CommandError(str(error)) from error
+    clock: Clock = SystemClock(settings.zone)
+    if args.today is not None:  # that day, at the time it is now
+        clock = FixedClock(datetime.combine(args.today, clock.now().timetz()))
+    async with database(settings) as sessions:
+        reminders = ReminderService.from_settings(sessions, settings, clock)
+        if token is None:
+            due = await reminders.preview()
+            for reminder in due:
+                text = compose(reminder).text.replace("\n", " ")
+                print(f"chat {reminder.chat_id} [{reminder.lang}] {reminder.kind} bill {reminder.bill_id}: {text}")
+            print(f"{len(due)} reminder(s) due on {today(clock)}; dry run: nothing sent, nothing claimed")
+            return 0
+        bot = reminder_bot(token, *urls)
+        try:
+            with start_errors(settings.telegram_api_base_url):
+                await bot.initialize()
+            print(await reminders.run(bot))
+        except BotStartError as error:
+            raise CommandError(str(error)) from error
+        finally:
+            await bot.shutdown()
     return 0
 
 
@@ -332,6 +379,13 @@ def _parser() -> argparse.ArgumentParser:
     load = commands.add_parser("import", help="import orders and bills from a CSV or JSON file (all or nothing)")
     load.add_argument("file", type=Path, metavar="FILE")
     load.set_defaults(handler=cmd_import)
+
+    remind = commands.add_parser("remind", help="send one batch of due-date reminders now (e.g. from cron)")
+    remind.add_argument("--dry-run", action="store_true", help="print what would be sent; send and claim nothing")
+    remind.add_argument(
+        "--today", type=date.fromisoformat, metavar="DATE", help="act as if it were this day (YYYY-MM-DD, Asia/Shanghai)"
+    )
+    remind.set_defaults(handler=cmd_remind)
 
     link = commands.add_parser("link-code", help="print a one-time code that links a chat to a customer")
     link.add_argument("customer", metavar="CUSTOMER", help="customer ref or id")

@@ -51,7 +51,7 @@ class AccountDesk(Protocol):
 
     async def lookup(self, chat_id: int, intent: IntentId, lang: Lang) -> AccountAnswer | None: ...
 
-    async def link(self, chat_id: int, code: str) -> LinkOutcome: ...
+    async def link(self, chat_id: int, code: str, lang: Lang) -> LinkOutcome: ...
 
     async def unlink(self, chat_id: int) -> bool: ...
 
@@ -147,7 +147,7 @@ class Dialogue:
 
     async def _link(self, conversation: Conversation, lang: Lang, code: str) -> Reply:
         assert self.desk is not None
-        outcome = await self.desk.link(conversation.chat_id, code)
+        outcome = await self.desk.link(conversation.chat_id, code, lang)
         text = {
             LinkOutcome.LINKED: phrases.LINK_OK,
             LinkOutcome.INVALID: phrases.LINK_INVALID,

@@ -1,4 +1,4 @@
-"""The tables: customers, providers and plans, installment orders, their bills, and chat linking.
+"""The tables: customers, providers and plans, installment orders, their bills, chat linking, reminders.
 
 Bills store amounts, dates and payments only. Whether a bill is upcoming, due today, overdue or
 paid is *derived* (``bot.billing.BillStatus``) from those and today's date, so it never goes stale.
@@ -8,11 +8,13 @@ All money is integer fen (``Money``); all timestamps are aware (``bot.db.AwareDa
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, Money, Rate
+from bot.reminders import ReminderKind
 from knowledge.text import Lang
 
 
@@ -112,7 +114,8 @@ class Bill(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("installment_orders.id"))
     number: Mapped[int]
-    due_date: Mapped[date]
+    due_date: Mapped[date] = mapped_column(index=True)
+    """Indexed: the daily reminder run selects the bills of a handful of due dates."""
     principal_fen: Mapped[Money]
     fee_fen: Mapped[Money]
     amount_due_fen: Mapped[Money]
@@ -198,3 +201,45 @@ class ChatPreference(Base):
 
     def __repr__(self) -> str:
         return f"ChatPreference(chat_id={self.chat_id!r}, language={self.language!r}, reminders={self.reminders!r})"
+
+
+class DeliveryStatus(StrEnum):
+    CLAIMED = "claimed"
+    """Taken by a run that is sending it (or crashed doing so: retried once ``claimed_at`` is stale)."""
+    SENT = "sent"
+    BLOCKED = "blocked"
+    """The user blocked the bot; the chat's link was made inactive."""
+    FAILED = "failed"
+    """Telegram refused it for good (e.g. the chat no longer exists); not retried."""
+
+
+class ReminderDelivery(Base):
+    """One reminder to one chat, claimed before it is sent and marked after (``bot.reminder_store``).
+
+    The unique key (chat, bill, kind, day) is what makes a reminder go out once however many runs or
+    bot instances try: only the run whose claim inserted (or took over a stale claim of) the row sends.
+    """
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (UniqueConstraint("chat_id", "bill_id", "kind", "on_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"))
+    kind: Mapped[ReminderKind] = mapped_column(
+        Enum(ReminderKind, native_enum=False, length=16, values_callable=lambda kinds: [kind.value for kind in kinds])
+    )
+    on_date: Mapped[date]
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=16, values_callable=lambda statuses: [s.value for s in statuses])
+    )
+    attempts: Mapped[int] = mapped_column(default=1)
+    """How many claims were made: more than one means a run crashed or timed out before marking it."""
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return (
+            f"ReminderDelivery(chat_id={self.chat_id!r}, bill_id={self.bill_id!r}, kind={self.kind!r}, "
+            f"on_date={self.on_date!r}, status={self.status!r})"
+        )

@@ -42,3 +42,39 @@ NEXT_WORDS = frozenset({"下一步", "下一个", "继续", "接下来", "然后
 BACK_WORDS = frozenset({"上一步", "上一个", "返回", "后退", "back", "previous", "prev", "go back", "b"})
 ALL_WORDS = frozenset({"全部步骤", "所有步骤", "全部", "all steps", "all", "show all steps"})
 UNLINK_WORDS = frozenset({"解绑", "解除绑定", "取消绑定", "unlink", "disconnect"})
+
+REMINDER_BEFORE = Localized(
+    zh="还款提醒：您的 {product}（订单 {order_no}）第 {period}/{term} 期 {amount} 将于 {date}（{days}后）到期，请按时还款。",
+    en="Payment reminder: {product} (order {order_no}), period {period} of {term}, {amount}, is due on {date} "
+    "(in {days}). Please pay on time.",
+)
+REMINDER_DUE = Localized(
+    zh="今天是还款日：您的 {product}（订单 {order_no}）第 {period}/{term} 期 {amount} 今天（{date}）到期，请在今天内还款，以免逾期。",
+    en="Due today: {product} (order {order_no}), period {period} of {term}, {amount}, is due today ({date}). "
+    "Please pay today so it does not become overdue.",
+)
+REMINDER_OVERDUE = Localized(
+    zh="逾期提醒：您的 {product}（订单 {order_no}）第 {period}/{term} 期 {amount} 已于 {date} 到期，现已逾期。"
+    "请尽快还款，以免产生滞纳金、影响征信。",
+    en="Overdue: {product} (order {order_no}), period {period} of {term}, {amount}, was due on {date} and is now "
+    "overdue. Please pay as soon as you can to avoid late fees and protect your credit record.",
+)
+REMINDER_BUTTON = Localized(zh="查看账单", en="See my bill")
+REMINDERS_SCHEDULE = Localized(
+    zh="到期前 {days} 天、到期当天和逾期第一天的 {time}（北京时间）",
+    en="at {time} (Beijing time) {days} days before a due date, on the day and on the first day overdue",
+)
+REMINDERS_ON = Localized(
+    zh="还款提醒已开启：我会在{schedule}提醒您。发送 /reminders off 关闭。",
+    en="Payment reminders are on: I'll remind you {schedule}. Send /reminders off to stop them.",
+)
+REMINDERS_OFF = Localized(
+    zh="还款提醒已关闭。发送 /reminders on 重新开启。",
+    en="Payment reminders are off. Send /reminders on to turn them back on.",
+)
+REMINDERS_NEED_LINK = Localized(
+    zh="本聊天尚未绑定账户，绑定后才能收到提醒（发送 /link 了解如何绑定）。",
+    en="This chat is not linked to an account yet: link it to receive them (send /link to see how).",
+)
+ON_WORDS = frozenset({"on", "开", "开启", "打开"})
+OFF_WORDS = frozenset({"off", "关", "关闭", "停止"})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.reminders import DEFAULT_DAYS_BEFORE, check_days_before
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +32,27 @@ class Settings(BaseSettings):
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     timezone: str = "Asia/Shanghai"
     confidence_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    reminder_time: time = Field(default=time(9, 0), description="When the daily reminders go out, in TIMEZONE.")
+    reminder_days_before: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=DEFAULT_DAYS_BEFORE, description="Days before a due date with a reminder, e.g. 3,1."
+    )
+    reminder_claim_timeout_minutes: int = Field(
+        default=10, ge=1, description="After this, a reminder claimed but not marked sent (a crash) is sent again."
+    )
+
+    @field_validator("reminder_days_before", mode="before")
+    @classmethod
+    def _days_before(cls, value: object) -> tuple[int, ...]:
+        """``3,1`` in the environment (or a list in code); each a positive number of days."""
+        if isinstance(value, str):
+            value = [int(part) for part in value.replace(" ", "").split(",") if part]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("expected days such as 3,1")
+        return check_days_before(int(day) for day in value)
+
+    @property
+    def reminder_claim_timeout(self) -> timedelta:
+        return timedelta(minutes=self.reminder_claim_timeout_minutes)
 
     @property
     def effective_database_url(self) -> str:

@@ -23,7 +23,7 @@ import logging
 import re
 import signal
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +43,6 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -58,6 +57,7 @@ from telegram.ext import (
 from bot.conversation import Conversation
 from bot.dialogue import MENU_TOPICS, Dialogue
 from bot.replies import Action, Button, Reply, topic_action
+from bot.telegram_reminders import ReminderService, rate_limiter
 from bot.telegram_render import (
     CANCELLED,
     COMMANDS,
@@ -67,7 +67,7 @@ from bot.telegram_render import (
     LANGUAGE_SET,
     NOT_TEXT,
     PRIVATE_CHAT_ONLY,
-    REMINDERS,
+    REMINDERS_UNAVAILABLE,
     STEP_ACTIONS,
     TOPIC_COMMANDS,
     UNKNOWN_COMMAND,
@@ -219,8 +219,9 @@ class Assistant:
     """The handlers, over one engine for private chats (with the account desk) and one for groups
     (without it)."""
 
-    def __init__(self, dialogue: Dialogue) -> None:
+    def __init__(self, dialogue: Dialogue, reminders: ReminderService | None = None) -> None:
         self.private = dialogue
+        self.reminders_service = reminders
         self.group = Dialogue(dialogue.knowledge, dialogue.matcher, desk=None)
         self.conversations = Conversations()
         self.steps = len(dialogue.knowledge.walkthrough)
@@ -291,8 +292,12 @@ class Assistant:
         await self._private_command(update, context, lambda c: self.private.handle(c, UNLINK_WORD[c.lang]))
 
     async def reminders(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/reminders shows whether reminders are on; /reminders on|off switches them (stored per chat)."""
+
         async def answer(conversation: Conversation) -> Reply:
-            return Reply(REMINDERS[conversation.lang])
+            if self.reminders_service is None:
+                return Reply(REMINDERS_UNAVAILABLE[conversation.lang])
+            return await self.reminders_service.command(conversation.chat_id, conversation.lang, context.args or [])
 
         await self._private_command(update, context, answer)
 
@@ -309,6 +314,8 @@ class Assistant:
             lang = Lang.EN if conversation.lang is Lang.ZH else Lang.ZH
         engine = self._engine(chat)
         engine.set_language(conversation, lang)
+        if self.reminders_service is not None:
+            await self.reminders_service.save_language(chat.id, lang)
         menu = await engine.press(conversation, Action.MENU)
         await self._send(context, chat, conversation, replace(menu, text=f"{LANGUAGE_SET[lang]}\n\n{menu.text}"))
 
@@ -488,20 +495,26 @@ def register_handlers(application: Application, assistant: Assistant) -> None:
     application.add_error_handler(assistant.error)
 
 
-def build_application(token: str, dialogue: Dialogue, api_address: str | None = None) -> Application:
-    """The Application for ``dialogue`` (with its account desk attached, if any)."""
+def build_application(
+    token: str, dialogue: Dialogue, api_address: str | None = None, reminders: ReminderService | None = None
+) -> Application:
+    """The Application for ``dialogue`` (with its account desk attached, if any), sending the daily
+    ``reminders`` when given (they need the database)."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .concurrent_updates(PerChatOrder())
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(rate_limiter())
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     if api_address:
         base_url, base_file_url = api_urls(api_address)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     application = builder.build()
-    register_handlers(application, Assistant(dialogue))
+    register_handlers(application, Assistant(dialogue, reminders))
+    if reminders is not None:
+        assert application.job_queue is not None  # the job-queue extra is a dependency
+        reminders.schedule(application.job_queue)
     return application
 
 
@@ -559,15 +572,34 @@ def _polling_failed(error: TelegramError) -> None:
     log.warning("polling for updates failed, retrying: %s", error)
 
 
+@contextlib.contextmanager
+def start_errors(api_address: str | None) -> Iterator[None]:
+    """Telegram refusing the token or being out of reach, as one ``BotStartError`` without the token."""
+    try:
+        yield
+    except InvalidToken as error:
+        # Not error.message: it quotes the token.
+        raise BotStartError("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather") from error
+    except BadRequest:
+        raise
+    except NetworkError as error:  # the token stays out of the message: it is part of the request URL
+        where = api_address or "https://api.telegram.org"
+        raise BotStartError(f"cannot reach the Telegram Bot API at {where}: {error.message}") from error
+
+
 async def run_bot(
-    dialogue: Dialogue, token: SecretStr | None, api_address: str | None = None, webhook: Webhook | None = None
+    dialogue: Dialogue,
+    token: SecretStr | None,
+    api_address: str | None = None,
+    webhook: Webhook | None = None,
+    reminders: ReminderService | None = None,
 ) -> None:
     """``python bot.py run``: serves until SIGINT or SIGTERM. Raises ``BotStartError`` for a missing,
     malformed or refused token, an unreachable Bot API, a bad API address or webhook URL."""
     value = bot_token(token)
     if webhook is not None:
         webhook.check()
-    application = build_application(value, dialogue, api_address)
+    application = build_application(value, dialogue, api_address, reminders)
     mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
 
     def started() -> None:
@@ -579,15 +611,8 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises KeyboardInterrupt instead
             loop.add_signal_handler(signum, stop.set)
     try:
-        await serve(application, stop, webhook, value, started)
-    except InvalidToken as error:
-        # Not error.message: it quotes the token.
-        raise BotStartError("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather") from error
-    except BadRequest:
-        raise
-    except NetworkError as error:  # the token stays out of the message: it is part of the request URL
-        where = api_address or "https://api.telegram.org"
-        raise BotStartError(f"cannot reach the Telegram Bot API at {where}: {error.message}") from error
+        with start_errors(api_address):
+            await serve(application, stop, webhook, value, started)
     except OSError as error:
         raise BotStartError(f"cannot listen on {webhook.listen}:{webhook.port}: {error}" if webhook else str(error)) from error
     finally:

@@ -69,10 +69,11 @@ EDITED = Localized(
     zh="我只回答新消息，请把修改后的问题重新发送一次。",
     en="I only answer new messages. Please send your corrected question again.",
 )
-REMINDERS = Localized(
-    zh="还款提醒功能即将上线，目前还不能设置。现在您可以随时发送 /due 查看下一期还款。",
-    en="Payment reminders are coming soon; they cannot be set up yet. Meanwhile, send /due any time to see your next payment.",
+REMINDERS_UNAVAILABLE = Localized(
+    zh="这里没有开通还款提醒。您可以随时发送 /due 查看下一期还款。",
+    en="Payment reminders are not available here. Send /due any time to see your next payment.",
 )
+"""/reminders when the bot runs without a database (reminders need one)."""
 LANGUAGE_SET = Localized(zh="好的，以后我用中文回答。", en="OK, I'll answer in English from now on.")
 CANCELLED = Localized(zh="好的，已重新开始。", en="OK, let's start over.")
 UNKNOWN_COMMAND = Localized(

@@ -5,7 +5,9 @@ getMe, getUpdates (long polling), deleteWebhook, setWebhook, setMyCommands, getM
 sendMessage, editMessageText, answerCallbackQuery, sendChatAction, close and logOut. It checks what a
 real server checks where the bot could get it wrong (the token, message length, empty texts, editing
 a message that is not the bot's, "message is not modified", answering a callback query twice), queues
-the updates a test injects, and records every request the bot makes.
+the updates a test injects, and records every request the bot makes. A test can make a user block the
+bot (``blocked``: 403) or make Telegram's flood control answer once (``flood_once``: 429 with
+``retry_after``).
 
 In tests::
 
@@ -50,9 +52,9 @@ _MENTION = re.compile(r"@[A-Za-z0-9_]{5,32}")
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
-        self.code, self.description = code, description
+        self.code, self.description, self.parameters = code, description, parameters
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class FakeBotApi:
         self.max_in_flight = 0
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] | None = None
+        self.blocked: set[int] = set()
+        """Chats whose user blocked the bot: sending to them answers 403."""
+        self.flood_once: dict[int, int] = {}
+        """Chats whose next sendMessage answers 429 with this ``retry_after`` (then works again)."""
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
@@ -324,6 +330,10 @@ class FakeBotApi:
     async def _api_sendmessage(self, params: dict[str, Any]) -> Any:
         text = self._check_text(params)
         chat_id = params["chat_id"]
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if (retry_after := self.flood_once.pop(chat_id, None)) is not None:
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
         chat = next((m["chat"] for (c, _), m in self._messages.items() if c == chat_id), None)
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
@@ -421,7 +431,8 @@ class FakeBotApi:
         try:
             result = await self._call(method, params)
         except ApiError as error:
-            return error.code, {"ok": False, "error_code": error.code, "description": error.description}
+            failure = {"ok": False, "error_code": error.code, "description": error.description}
+            return error.code, failure | ({"parameters": error.parameters} if error.parameters else {})
         finally:
             self.in_flight -= 1
             self._notify()

@@ -33,6 +33,7 @@ from bot.ledger import resolve_customer
 from bot.linking import create_link_code
 from bot.replies import Action, Reply, topic_action
 from bot.telegram_app import BotStartError, Webhook, build_application, run_bot, serve
+from bot.telegram_reminders import ReminderService
 from bot.telegram_render import (
     COMMANDS,
     EDITED,
@@ -42,7 +43,7 @@ from bot.telegram_render import (
     MESSAGE_LIMIT,
     NOT_TEXT,
     PRIVATE_CHAT_ONLY,
-    REMINDERS,
+    REMINDERS_UNAVAILABLE,
     UNKNOWN_COMMAND,
     decode_callback,
     encode_callback,
@@ -54,7 +55,7 @@ from intents.catalogue import IntentId
 from knowledge.text import Lang
 
 StartBot = Callable[..., Awaitable[Application]]
-"""``start_bot(dialogue, webhook=None)``"""
+"""``start_bot(dialogue, webhook=None, reminders=None)``"""
 
 
 @pytest.fixture
@@ -70,8 +71,8 @@ async def start_bot(api: FakeBotApi) -> AsyncIterator[StartBot]:
     """Starts the real Application on a dialogue; stops it (gracefully) after the test."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
-    async def start(dialogue: Dialogue, webhook: Webhook | None = None) -> Application:
-        application = build_application(api.token, dialogue, api.address)
+    async def start(dialogue: Dialogue, webhook: Webhook | None = None, reminders: ReminderService | None = None) -> Application:
+        application = build_application(api.token, dialogue, api.address, reminders)
         stop, started = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(serve(application, stop, webhook, api.token, started.set))
         running.append((stop, task))
@@ -150,7 +151,7 @@ async def test_commands_map_to_topics(api: FakeBotApi, bot: Application, dialogu
     assert (await say(api, user, "/link"))["text"] == answer(dialogue, IntentId.LINK)
     assert (await say(api, user, "/calc"))["text"] == phrases.ASK_AMOUNT[Lang.ZH]
     assert (await say(api, user, "/calc 3999 12期"))["text"].startswith("¥3,999.00 分 12 期")
-    assert (await say(api, user, "/reminders"))["text"] == REMINDERS[Lang.ZH]
+    assert (await say(api, user, "/reminders"))["text"] == REMINDERS_UNAVAILABLE[Lang.ZH]
     assert (await say(api, user, "/nosuchcommand"))["text"] == UNKNOWN_COMMAND[Lang.ZH]
 
 
