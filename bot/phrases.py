@@ -42,3 +42,10 @@ NEXT_WORDS = frozenset({"下一步", "下一个", "继续", "接下来", "然后
 BACK_WORDS = frozenset({"上一步", "上一个", "返回", "后退", "back", "previous", "prev", "go back", "b"})
 ALL_WORDS = frozenset({"全部步骤", "所有步骤", "全部", "all steps", "all", "show all steps"})
 UNLINK_WORDS = frozenset({"解绑", "解除绑定", "取消绑定", "unlink", "disconnect"})
+PII_WARNING = Localized(
+    zh="⚠️ 请不要在聊天中发送身份证号、银行卡号、手机号或邮箱：这里没有人会向您索要这些信息，我们也不会保存它们。"
+    "实名认证和绑卡只在小米商城的结算页面完成。",
+    en="⚠️ Please never send ID numbers, bank card numbers, phone numbers or e-mail addresses in a chat: nobody "
+    "here will ever ask for them, and we do not keep them. Identity verification and cards are handled only on "
+    "Xiaomi Mall's checkout page.",
+)
