@@ -58,6 +58,7 @@ from telegram.ext import (
 from bot.conversation import Conversation
 from bot.dialogue import MENU_TOPICS, Dialogue
 from bot.replies import Action, Button, Reply, topic_action
+from bot.telegram_admin import KnowledgeReloader, KnowledgeSource
 from bot.telegram_render import (
     CANCELLED,
     COMMANDS,
@@ -76,7 +77,8 @@ from bot.telegram_render import (
     render,
 )
 from intents.catalogue import IntentId
-from intents.matcher import MAX_MESSAGE_CHARS
+from intents.matcher import MAX_MESSAGE_CHARS, Matcher
+from knowledge.model import KnowledgeBase
 from knowledge.text import Lang
 
 log = logging.getLogger(__name__)
@@ -221,9 +223,15 @@ class Assistant:
 
     def __init__(self, dialogue: Dialogue) -> None:
         self.private = dialogue
-        self.group = Dialogue(dialogue.knowledge, dialogue.matcher, desk=None)
+        self.group = Dialogue(dialogue.knowledge, dialogue.matcher, desk=None, log=dialogue.log)
         self.conversations = Conversations()
         self.steps = len(dialogue.knowledge.walkthrough)
+
+    def use_knowledge(self, knowledge: KnowledgeBase, matcher: Matcher) -> None:
+        """Both engines switch together, with no await in between (see ``bot.telegram_admin``)."""
+        self.private.use_knowledge(knowledge, matcher)
+        self.group.use_knowledge(knowledge, matcher)
+        self.steps = len(knowledge.walkthrough)
 
     # --- messages ---
 
@@ -456,7 +464,7 @@ def _addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 # --- the application -----------------------------------------------------------------------------
 
 
-def register_handlers(application: Application, assistant: Assistant) -> None:
+def register_handlers(application: Application, assistant: Assistant, reloader: KnowledgeReloader | None = None) -> None:
     """Every handler, in the order they are tried; the first that matches an update handles it."""
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     new = filters.UpdateType.MESSAGE
@@ -473,6 +481,10 @@ def register_handlers(application: Application, assistant: Assistant) -> None:
     application.add_handler(CommandHandler("lang", assistant.language, filters=new))
     application.add_handler(CommandHandler("cancel", assistant.cancel, filters=new))
 
+    # Admin commands, private chats only (they check the user themselves).
+    if reloader is not None:
+        application.add_handler(CommandHandler("reload", reloader.command, filters=new & private))
+
     # Inline buttons: every press is answered, a stale or forged one with "this button has expired".
     application.add_handler(CallbackQueryHandler(assistant.button))
 
@@ -488,8 +500,17 @@ def register_handlers(application: Application, assistant: Assistant) -> None:
     application.add_error_handler(assistant.error)
 
 
-def build_application(token: str, dialogue: Dialogue, api_address: str | None = None) -> Application:
-    """The Application for ``dialogue`` (with its account desk attached, if any)."""
+def build_application(
+    token: str, dialogue: Dialogue, api_address: str | None = None, source: KnowledgeSource | None = None
+) -> Application:
+    """The Application for ``dialogue`` (with its account desk attached, if any); with ``source``,
+    admins can reload the knowledge base from it."""
+    return _assemble(token, dialogue, api_address, source)[0]
+
+
+def _assemble(
+    token: str, dialogue: Dialogue, api_address: str | None, source: KnowledgeSource | None
+) -> tuple[Application, KnowledgeReloader | None]:
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -501,8 +522,10 @@ def build_application(token: str, dialogue: Dialogue, api_address: str | None = 
         base_url, base_file_url = api_urls(api_address)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     application = builder.build()
-    register_handlers(application, Assistant(dialogue))
-    return application
+    assistant = Assistant(dialogue)
+    reloader = KnowledgeReloader(assistant, source) if source is not None else None
+    register_handlers(application, assistant, reloader)
+    return application, reloader
 
 
 async def register_commands(application: Application) -> None:
@@ -560,14 +583,19 @@ def _polling_failed(error: TelegramError) -> None:
 
 
 async def run_bot(
-    dialogue: Dialogue, token: SecretStr | None, api_address: str | None = None, webhook: Webhook | None = None
+    dialogue: Dialogue,
+    token: SecretStr | None,
+    api_address: str | None = None,
+    webhook: Webhook | None = None,
+    source: KnowledgeSource | None = None,
 ) -> None:
-    """``python bot.py run``: serves until SIGINT or SIGTERM. Raises ``BotStartError`` for a missing,
-    malformed or refused token, an unreachable Bot API, a bad API address or webhook URL."""
+    """``python bot.py run``: serves until SIGINT or SIGTERM; with ``source``, SIGHUP reloads the
+    knowledge base. Raises ``BotStartError`` for a missing, malformed or refused token, an
+    unreachable Bot API, a bad API address or webhook URL."""
     value = bot_token(token)
     if webhook is not None:
         webhook.check()
-    application = build_application(value, dialogue, api_address)
+    application, reloader = _assemble(value, dialogue, api_address, source)
     mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
 
     def started() -> None:
@@ -578,6 +606,8 @@ async def run_bot(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises KeyboardInterrupt instead
             loop.add_signal_handler(signum, stop.set)
+    if reloader is not None:
+        reloader.install(loop)
     try:
         await serve(application, stop, webhook, value, started)
     except InvalidToken as error:
@@ -594,3 +624,5 @@ async def run_bot(
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
+        if reloader is not None:
+            reloader.uninstall(loop)
