@@ -89,7 +89,7 @@ def test_report_groups_twenty_variants_of_one_missing_question_into_one_row() ->
     assert (first.text, first.count, first.variants, first.closest) == ("可以用微信支付分期吗", 20, 13, IntentId.CHOOSE_PROVIDER.value)
     assert (second.count, second.chats) == (2, 2)
     text = format_text(report, top=20)
-    assert "25 message(s) from 7 chat(s)" in text and "88.0%" in text
+    assert "25 message(s) from 9 chat(s)" in text and "88.0%" in text
     assert text.count("可以用微信支付分期") == 1  # one row, not twenty
     rows = list(csv.DictReader(io.StringIO(format_csv(report, top=20))))
     assert {"section": "unanswered", "item": "可以用微信支付分期吗", "count": "20", "share": "0.8000",
