@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -145,12 +144,6 @@ def test_cli_report_rejects_days_below_one(data_dir: Path, days: str, capsys: py
 
 # --- kb check --------------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def kb_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target
 
 
 def _add_example(directory: Path, after: str, example: str) -> int:
