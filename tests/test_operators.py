@@ -21,9 +21,6 @@ from bot.dialogue import Dialogue
 from bot.models import ConversationLogEntry
 from bot.report import LoggedMessage, build_report, format_csv, format_text
 from intents.catalogue import IntentId
-from knowledge.check import Severity, check_knowledge_base
-from knowledge.loader import DEFAULT_DIR
-from knowledge.model import KnowledgeBase
 from knowledge.text import Lang
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -157,9 +154,7 @@ def _add_example(directory: Path, after: str, example: str) -> int:
     return text[:end].count("\n") + 2
 
 
-def test_kb_check_passes_the_shipped_knowledge_base(knowledge: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
-    findings = check_knowledge_base(DEFAULT_DIR, 0.4)
-    assert [f for f in findings if f.severity is Severity.ERROR] == []
+def test_kb_check_passes_the_shipped_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kb", "check"]) == 0
     assert "0 error(s)" in capsys.readouterr().out
 
@@ -167,10 +162,13 @@ def test_kb_check_passes_the_shipped_knowledge_base(knowledge: KnowledgeBase, ca
 def test_kb_check_fails_on_a_planted_conflict_and_duplicate(kb_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     conflict = _add_example(kb_copy, "      - 分期流程", "逾期了会不会影响征信")
     duplicate = _add_example(kb_copy, "      - 开通分期", "可以提前还款吗？？")
+    chat = kb_copy / "intents" / "chat.yaml"  # the only use of {hotline} there, in one language
+    chat.write_text(chat.read_text(encoding="utf-8").replace("{hotline}", "400", 1), encoding="utf-8")
     assert main(["kb", "check", "--dir", str(kb_copy)]) == 1
     out = capsys.readouterr().out
     assert f"error: guide.yaml:{conflict}: guide.checkout_flow: example '逾期了会不会影响征信' matches repay." in out
     assert f"repay.early: example '可以提前还款吗' is the same once normalised as '可以提前还款吗？？' of guide.checkout_flow (guide.yaml:{duplicate})" in out
+    assert "warning: chat.yaml:" in out and "placeholder {hotline} is used in the en text only" in out
 
 
 def test_kb_check_reports_what_the_loader_refuses(kb_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,11 +176,3 @@ def test_kb_check_reports_what_the_loader_refuses(kb_copy: Path, capsys: pytest.
     path.write_text(path.read_text(encoding="utf-8").replace("  follow_up:", "  folow_up:", 1), encoding="utf-8")
     assert main(["kb", "check", "--dir", str(kb_copy)]) == 1
     assert "unknown key 'folow_up'" in capsys.readouterr().out
-
-
-def test_kb_check_warns_about_thin_intents_languages_and_placeholders(kb_copy: Path) -> None:
-    path = kb_copy / "intents" / "chat.yaml"
-    text = path.read_text(encoding="utf-8").replace("{hotline}", "400", 1)  # the only use of {hotline} in one language
-    path.write_text(text, encoding="utf-8")
-    messages = [(f.severity, f.message) for f in check_knowledge_base(kb_copy, 0.4)]
-    assert any(s is Severity.WARNING and "placeholder {hotline} is used in the" in m for s, m in messages), messages
