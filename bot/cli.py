@@ -94,6 +94,15 @@ async def attach_desk(
     dialogue.desk = DatabaseDesk(sessions, dialogue.knowledge.operator, SystemClock(settings.zone), acting_as=customer_id)
 
 
+def attach_log(dialogue: Dialogue, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Records what is asked in the conversation log (``report``). ``ask`` does not log: it serves
+    batches and evaluations, which would drown what customers asked."""
+    from bot.clock import SystemClock
+    from bot.conversation_log import DatabaseLog
+
+    dialogue.log = DatabaseLog(sessions, settings.pseudonym_secret.get_secret_value(), SystemClock(settings.zone))
+
+
 def reply_json(text: str, reply: Reply) -> str:
     return json.dumps(
         {
@@ -147,6 +156,7 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             await _seed_demo(sessions, dialogue, settings)
             customer = customer or DEMO_CUSTOMER_REF
         await attach_desk(dialogue, settings, sessions, customer)
+        attach_log(dialogue, settings, sessions)
         print("小米商城分期助手 · Xiaomi Mall installment assistant — 输入问题，数字选择按钮，/quit 退出 (quit with /quit)")
         if customer:
             print(f"(acting as customer {customer})")
@@ -243,6 +253,7 @@ async def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
+    from bot.telegram_admin import KnowledgeSource
     from bot.telegram_app import BotStartError, Webhook, bot_token, run_bot
     from bot.telegram_reminders import ReminderService
 
@@ -252,8 +263,10 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         dialogue = build_dialogue(settings)
         async with database(settings) as sessions:
             await attach_desk(dialogue, settings, sessions, None)
+            attach_log(dialogue, settings, sessions)
             reminders = ReminderService.from_settings(sessions, settings, SystemClock(settings.zone))
-            await run_bot(dialogue, settings.telegram_bot_token, settings.telegram_api_base_url, webhook, reminders)
+            source = KnowledgeSource(settings.knowledge_dir, settings.confidence_threshold, settings.admin_user_ids)
+            await run_bot(dialogue, settings.telegram_bot_token, settings.telegram_api_base_url, webhook, reminders, source)
     except BotStartError as error:
         raise CommandError(str(error)) from error
     return 0
@@ -329,6 +342,51 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.clock import SystemClock
+    from bot.conversation_log import logged_since
+    from bot.report import build_report, format_csv, format_text
+
+    if args.days < 1:
+        raise CommandError(f"--days must be 1 or more, got {args.days}")
+    since = SystemClock(settings.zone).now() - timedelta(days=args.days)
+    async with database(settings) as sessions, sessions() as session:
+        report = build_report(await logged_since(session, since), args.days)
+    if args.format == "csv":
+        print(format_csv(report, args.top), end="")
+        if not report.messages:
+            print(f"note: the conversation log has no messages from the last {args.days} day(s)", file=sys.stderr)
+    else:
+        print(format_text(report, args.top))
+    return 0
+
+
+async def cmd_log_prune(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.clock import SystemClock
+    from bot.conversation_log import prune
+
+    async with database(settings) as sessions, sessions() as session, session.begin():
+        deleted = await prune(session, SystemClock(settings.zone).now(), timedelta(days=settings.log_retention_days))
+    print(f"deleted {deleted} conversation log entr{'y' if deleted == 1 else 'ies'} older than {settings.log_retention_days} day(s)")
+    return 0
+
+
+def cmd_kb_check(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.check import Severity, check_knowledge_base
+
+    directory = args.dir or settings.knowledge_dir
+    findings = check_knowledge_base(directory, settings.confidence_threshold)
+    for finding in findings:
+        print(finding)
+    errors = sum(finding.severity is Severity.ERROR for finding in findings)
+    print(f"{directory}: {errors} error(s), {len(findings) - errors} warning(s)")
+    return 1 if errors else 0
+
+
 # --- parser --------------------------------------------------------------------------------------
 
 
@@ -386,6 +444,26 @@ def _parser() -> argparse.ArgumentParser:
         "--today", type=date.fromisoformat, metavar="DATE", help="act as if it were this day (YYYY-MM-DD, Asia/Shanghai)"
     )
     remind.set_defaults(handler=cmd_remind)
+
+    report = commands.add_parser("report", help="what customers asked, and the unanswered questions grouped")
+    report.add_argument("--days", type=int, default=7, metavar="N", help="the last N days (default 7)")
+    report.add_argument("--format", choices=["text", "csv"], default="text", help="text (default) or csv for spreadsheets")
+    report.add_argument("--top", type=int, default=20, metavar="K", help="unanswered groups to list (default 20)")
+    report.set_defaults(handler=cmd_report)
+
+    conversation_log = commands.add_parser("log", help="the conversation log")
+    log_commands = conversation_log.add_subparsers(dest="log_command", metavar="ACTION", required=True)
+    log_commands.add_parser(
+        "prune", help="delete entries older than LOG_RETENTION_DAYS (default 90)"
+    ).set_defaults(handler=cmd_log_prune)
+
+    kb = commands.add_parser("kb", help="the knowledge base")
+    kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    check = kb_commands.add_parser(
+        "check", help="lint the knowledge base: conflicting or duplicate examples, thin intents, languages, placeholders"
+    )
+    check.add_argument("--dir", type=Path, metavar="DIR", help="the knowledge base folder (default: KNOWLEDGE_DIR)")
+    check.set_defaults(handler=cmd_kb_check)
 
     link = commands.add_parser("link-code", help="print a one-time code that links a chat to a customer")
     link.add_argument("customer", metavar="CUSTOMER", help="customer ref or id")

@@ -1,13 +1,19 @@
 """The dialogue engine: one message in, one reply out, with the state a conversation needs.
 
 It knows nothing of Telegram or of the terminal: front ends pass text (or a pressed button's action)
-and render the Reply. Account data comes through the ``AccountDesk`` port, so the engine itself does
-no I/O and tests can drive it with an in-memory desk.
+and render the Reply. Account data comes through the ``AccountDesk`` port and the record of what was
+asked goes to the ``ConversationLog`` port, so the engine itself does no I/O and tests can drive it
+with in-memory stand-ins.
+
+Every typed message is redacted first (``bot.privacy``): ID numbers, bank cards, phone numbers and
+e-mail addresses never reach the matcher, the log or any other store, and the reply starts with a
+warning not to send them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from enum import Enum, auto
 from typing import Protocol
 
@@ -15,10 +21,11 @@ from bot import phrases
 from bot.account_answers import AccountAnswer
 from bot.calculator import render_quotes
 from bot.conversation import Conversation
+from bot.privacy import Redacted, redact
 from bot.replies import TOPIC_PREFIX, Action, Button, Reply, topic_action
 from intents.catalogue import IntentId
 from intents.entities import extract_entities
-from intents.matcher import Match, Matcher
+from intents.matcher import Candidate, Match, Matcher
 from intents.normalize import is_cjk, normalize
 from knowledge.model import KnowledgeBase
 from knowledge.text import Lang
@@ -56,15 +63,61 @@ class AccountDesk(Protocol):
     async def unlink(self, chat_id: int) -> bool: ...
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One typed message and how it was understood, as operators review it. ``text`` is redacted."""
+
+    chat_id: int
+    lang: Lang
+    text: str
+    intent: IntentId
+    confidence: float
+    alternatives: tuple[Candidate, ...]
+    fallback: bool
+
+
+class ConversationLog(Protocol):
+    """Where exchanges are recorded; the implementation decides how the chat is pseudonymised and
+    timestamped."""
+
+    async def record(self, exchange: Exchange) -> None: ...
+
+
 class Dialogue:
-    def __init__(self, knowledge: KnowledgeBase, matcher: Matcher, desk: AccountDesk | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        matcher: Matcher,
+        desk: AccountDesk | None = None,
+        log: ConversationLog | None = None,
+    ) -> None:
         self.knowledge = knowledge
         self.matcher = matcher
         self.desk = desk
+        self.log = log
+        self.confirm_below = matcher.threshold + CONFIRM_MARGIN
+
+    def use_knowledge(self, knowledge: KnowledgeBase, matcher: Matcher) -> None:
+        """Switches to another (fully built) knowledge base and matcher at once: no await in between,
+        so every message is answered by one version or the other, never a mix."""
+        self.knowledge, self.matcher = knowledge, matcher
         self.confirm_below = matcher.threshold + CONFIRM_MARGIN
 
     async def handle(self, conversation: Conversation, text: str) -> Reply:
-        """Answers one typed message."""
+        """Answers one typed message; personal data in it is masked before anything reads it."""
+        redacted = redact(text)
+        if redacted.found and not normalize(redacted.blank):  # nothing but the personal data
+            lang = self._language(conversation, redacted.blank)
+            reply = Reply(phrases.PII_WARNING[lang], self._menu(lang), fallback=True)
+        else:
+            reply = await self._understand(conversation, redacted.blank)
+            if redacted.found:
+                reply = replace(reply, text=f"{phrases.PII_WARNING[conversation.lang]}\n\n{reply.text}")
+        if self.desk is None or not self.desk.looks_like_code(redacted.blank):  # link codes are secrets
+            await self._record(conversation, redacted, reply)
+        return reply
+
+    async def _understand(self, conversation: Conversation, text: str) -> Reply:
         command = normalize(text)
         if command in phrases.NEXT_WORDS | phrases.BACK_WORDS | phrases.ALL_WORDS and (
             conversation.step is not None or command not in {"n", "b", "all"}
@@ -190,7 +243,7 @@ class Dialogue:
             Button(self.knowledge[candidate.intent].title[lang], topic_action(candidate.intent))
             for candidate in match.alternatives
         )
-        return self._reply(match, phrases.DID_YOU_MEAN[lang], buttons)
+        return self._reply(match, phrases.DID_YOU_MEAN[lang], buttons, fallback=True)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -201,15 +254,32 @@ class Dialogue:
         buttons: tuple[Button, ...] = (),
         intent: IntentId | None = None,
         figures: dict[str, object] | None = None,
+        fallback: bool = False,
     ) -> Reply:
+        intent = intent or (match.intent if match else IntentId.OUT_OF_SCOPE)
         return Reply(
             text=text,
             buttons=buttons,
-            intent=intent or (match.intent if match else IntentId.OUT_OF_SCOPE),
+            intent=intent,
             confidence=match.confidence if match else 1.0,
             alternatives=match.alternatives if match else (),
             figures=figures or {},
+            fallback=fallback or intent is IntentId.OUT_OF_SCOPE,
         )
+
+    async def _record(self, conversation: Conversation, redacted: Redacted, reply: Reply) -> None:
+        if self.log is None:
+            return
+        exchange = Exchange(
+            chat_id=conversation.chat_id,
+            lang=conversation.lang,
+            text=redacted.text,
+            intent=reply.intent,
+            confidence=reply.confidence,
+            alternatives=reply.alternatives,
+            fallback=reply.fallback,
+        )
+        await self.log.record(exchange)
 
     def _follow_ups(self, intent: IntentId, lang: Lang) -> tuple[Button, ...]:
         topics = self.knowledge[intent].follow_up

@@ -3,6 +3,9 @@
 Bills store amounts, dates and payments only. Whether a bill is upcoming, due today, overdue or
 paid is *derived* (``bot.billing.BillStatus``) from those and today's date, so it never goes stale.
 All money is integer fen (``Money``); all timestamps are aware (``bot.db.AwareDateTime``).
+
+``ConversationLogEntry`` is the operators' record of what was asked; it holds no chat id and no
+unmasked personal data (see ``bot.conversation_log``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, Money, Rate
@@ -242,4 +245,28 @@ class ReminderDelivery(Base):
         return (
             f"ReminderDelivery(chat_id={self.chat_id!r}, bill_id={self.bill_id!r}, kind={self.kind!r}, "
             f"on_date={self.on_date!r}, status={self.status!r})"
+        )
+
+
+class ConversationLogEntry(Base):
+    """One typed message as operators review it. ``chat`` is a keyed pseudonym of the chat id and
+    ``text`` is redacted (``bot.privacy``); ``intent`` is kept as text so entries outlive a renamed
+    intent. ``alternatives`` lists the best in-scope intents: [{"intent": …, "confidence": …}]."""
+
+    __tablename__ = "conversation_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    logged_at: Mapped[datetime] = mapped_column(index=True)
+    chat: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    alternatives: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    fallback: Mapped[bool]
+
+    def __repr__(self) -> str:
+        return (
+            f"ConversationLogEntry(id={self.id!r}, logged_at={self.logged_at!r}, intent={self.intent!r}, "
+            f"confidence={self.confidence!r}, fallback={self.fallback!r})"
         )

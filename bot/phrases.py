@@ -78,3 +78,11 @@ REMINDERS_NEED_LINK = Localized(
 )
 ON_WORDS = frozenset({"on", "开", "开启", "打开"})
 OFF_WORDS = frozenset({"off", "关", "关闭", "停止"})
+
+PII_WARNING = Localized(
+    zh="⚠️ 请不要在聊天中发送身份证号、银行卡号、手机号或邮箱：这里没有人会向您索要这些信息，我们也不会保存它们。"
+    "实名认证和绑卡只在小米商城的结算页面完成。",
+    en="⚠️ Please never send ID numbers, bank card numbers, phone numbers or e-mail addresses in a chat: nobody "
+    "here will ever ask for them, and we do not keep them. Identity verification and cards are handled only on "
+    "Xiaomi Mall's checkout page.",
+)

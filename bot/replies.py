@@ -40,3 +40,5 @@ class Reply:
     alternatives: tuple[Candidate, ...] = ()
     figures: dict[str, object] = field(default_factory=dict)
     """The account or calculator figures the text was built from (amounts in fen, dates ISO)."""
+    fallback: bool = False
+    """The question was not answered: out of scope, or "did you mean…" (what operators review)."""

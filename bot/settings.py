@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.reminders import DEFAULT_DAYS_BEFORE, check_days_before
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_PSEUDONYM_SECRET = "dev-only-pseudonym-secret-change-me"
+"""The default ``PSEUDONYM_SECRET``: fine on a laptop, must be replaced by a random value in production
+(anyone who knows it can test which chat id a log entry belongs to)."""
 
 
 class Settings(BaseSettings):
@@ -39,6 +42,13 @@ class Settings(BaseSettings):
     reminder_claim_timeout_minutes: int = Field(
         default=10, ge=1, description="After this, a reminder claimed but not marked sent (a crash) is sent again."
     )
+    log_retention_days: int = Field(default=90, ge=1, description="Conversation log entries older than this are pruned.")
+    pseudonym_secret: SecretStr = Field(
+        default=SecretStr(DEV_PSEUDONYM_SECRET), description="Key of the HMAC that stands in for chat ids in the log."
+    )
+    admin_user_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), description="Telegram user ids allowed to /reload, comma-separated."
+    )
 
     @field_validator("reminder_days_before", mode="before")
     @classmethod
@@ -53,6 +63,14 @@ class Settings(BaseSettings):
     @property
     def reminder_claim_timeout(self) -> timedelta:
         return timedelta(minutes=self.reminder_claim_timeout_minutes)
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``ADMIN_USER_IDS=123,456`` (the form an operator types), not a JSON list."""
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
 
     @property
     def effective_database_url(self) -> str:

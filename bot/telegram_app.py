@@ -58,6 +58,7 @@ from telegram.ext import (
 from bot.conversation import Conversation
 from bot.dialogue import MENU_TOPICS, Dialogue
 from bot.replies import Action, Button, Reply, topic_action
+from bot.telegram_admin import KnowledgeReloader, KnowledgeSource
 from bot.telegram_reminders import ReminderService, rate_limiter
 from bot.telegram_render import (
     CANCELLED,
@@ -77,7 +78,8 @@ from bot.telegram_render import (
     render,
 )
 from intents.catalogue import IntentId
-from intents.matcher import MAX_MESSAGE_CHARS
+from intents.matcher import MAX_MESSAGE_CHARS, Matcher
+from knowledge.model import KnowledgeBase
 from knowledge.text import Lang
 
 log = logging.getLogger(__name__)
@@ -223,9 +225,15 @@ class Assistant:
     def __init__(self, dialogue: Dialogue, reminders: ReminderService | None = None) -> None:
         self.private = dialogue
         self.reminders_service = reminders
-        self.group = Dialogue(dialogue.knowledge, dialogue.matcher, desk=None)
+        self.group = Dialogue(dialogue.knowledge, dialogue.matcher, desk=None, log=dialogue.log)
         self.conversations = Conversations()
         self.steps = len(dialogue.knowledge.walkthrough)
+
+    def use_knowledge(self, knowledge: KnowledgeBase, matcher: Matcher) -> None:
+        """Both engines switch together, with no await in between (see ``bot.telegram_admin``)."""
+        self.private.use_knowledge(knowledge, matcher)
+        self.group.use_knowledge(knowledge, matcher)
+        self.steps = len(knowledge.walkthrough)
 
     # --- messages ---
 
@@ -464,7 +472,7 @@ def _addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 # --- the application -----------------------------------------------------------------------------
 
 
-def register_handlers(application: Application, assistant: Assistant) -> None:
+def register_handlers(application: Application, assistant: Assistant, reloader: KnowledgeReloader | None = None) -> None:
     """Every handler, in the order they are tried; the first that matches an update handles it."""
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     new = filters.UpdateType.MESSAGE
@@ -480,6 +488,10 @@ def register_handlers(application: Application, assistant: Assistant) -> None:
     application.add_handler(CommandHandler("reminders", assistant.reminders, filters=new))
     application.add_handler(CommandHandler("lang", assistant.language, filters=new))
     application.add_handler(CommandHandler("cancel", assistant.cancel, filters=new))
+
+    # Admin commands, private chats only (they check the user themselves).
+    if reloader is not None:
+        application.add_handler(CommandHandler("reload", reloader.command, filters=new & private))
 
     # Inline buttons: every press is answered, a stale or forged one with "this button has expired".
     application.add_handler(CallbackQueryHandler(assistant.button))
@@ -500,12 +512,26 @@ def build_application(
     token: str,
     dialogue: Dialogue,
     api_address: str | None = None,
+    *,
     reminders: ReminderService | None = None,
+    source: KnowledgeSource | None = None,
     limiter: AIORateLimiter | None = None,
 ) -> Application:
     """The Application for ``dialogue`` (with its account desk attached, if any), sending the daily
-    ``reminders`` when given (they need the database). ``limiter`` replaces Telegram's pacing, e.g.
-    to measure the bot's own capacity against a local server."""
+    ``reminders`` when given (they need the database); with ``source``, admins can reload the
+    knowledge base from it. ``limiter`` replaces Telegram's pacing, e.g. to measure the bot's own
+    capacity against a local server."""
+    return _assemble(token, dialogue, api_address, reminders, source, limiter)[0]
+
+
+def _assemble(
+    token: str,
+    dialogue: Dialogue,
+    api_address: str | None,
+    reminders: ReminderService | None,
+    source: KnowledgeSource | None,
+    limiter: AIORateLimiter | None = None,
+) -> tuple[Application, KnowledgeReloader | None]:
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -517,11 +543,13 @@ def build_application(
         base_url, base_file_url = api_urls(api_address)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     application = builder.build()
-    register_handlers(application, Assistant(dialogue, reminders))
+    assistant = Assistant(dialogue, reminders)
+    reloader = KnowledgeReloader(assistant, source) if source is not None else None
+    register_handlers(application, assistant, reloader)
     if reminders is not None:
         assert application.job_queue is not None  # the job-queue extra is a dependency
         reminders.schedule(application.job_queue)
-    return application
+    return application, reloader
 
 
 async def register_commands(application: Application) -> None:
@@ -599,13 +627,15 @@ async def run_bot(
     api_address: str | None = None,
     webhook: Webhook | None = None,
     reminders: ReminderService | None = None,
+    source: KnowledgeSource | None = None,
 ) -> None:
-    """``python bot.py run``: serves until SIGINT or SIGTERM. Raises ``BotStartError`` for a missing,
-    malformed or refused token, an unreachable Bot API, a bad API address or webhook URL."""
+    """``python bot.py run``: serves until SIGINT or SIGTERM; with ``source``, SIGHUP reloads the
+    knowledge base. Raises ``BotStartError`` for a missing, malformed or refused token, an
+    unreachable Bot API, a bad API address or webhook URL."""
     value = bot_token(token)
     if webhook is not None:
         webhook.check()
-    application = build_application(value, dialogue, api_address, reminders)
+    application, reloader = _assemble(value, dialogue, api_address, reminders, source)
     mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
 
     def started() -> None:
@@ -616,6 +646,8 @@ async def run_bot(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises KeyboardInterrupt instead
             loop.add_signal_handler(signum, stop.set)
+    if reloader is not None:
+        reloader.install(loop)
     try:
         with start_errors(api_address):
             await serve(application, stop, webhook, value, started)
@@ -625,3 +657,5 @@ async def run_bot(
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
+        if reloader is not None:
+            reloader.uninstall(loop)

@@ -20,7 +20,7 @@ from bot.db import Base, make_engine, make_session_factory, upgrade
 from bot.dialogue import Dialogue
 from bot.settings import Settings
 from intents.matcher import Matcher
-from knowledge.loader import load_knowledge_base
+from knowledge.loader import DEFAULT_DIR, load_knowledge_base
 from knowledge.model import KnowledgeBase
 from knowledge.operator import LateFeeRule, OperatorData, Plan, Provider
 from knowledge.text import Localized
@@ -41,6 +41,14 @@ def matcher(knowledge: KnowledgeBase) -> Matcher:
 @pytest.fixture
 def dialogue(knowledge: KnowledgeBase, matcher: Matcher) -> Dialogue:
     return Dialogue(knowledge, matcher)
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped knowledge base to break or edit."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
 
 
 # --- bill data (bot.db, bot.ledger, bot.linking, bot.demo, bot.importer) --------------------------

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from intents.catalogue import IntentId
-from knowledge.loader import DEFAULT_DIR, load_knowledge_base
+from knowledge.loader import load_knowledge_base
 from knowledge.text import Lang
 from knowledge.yamlnodes import KnowledgeBaseError
 
@@ -51,12 +50,6 @@ def test_answers_use_the_labels_the_guide_article_uses(knowledge) -> None:
 
 # --- broken knowledge bases ------------------------------------------------------------------------
 
-
-@pytest.fixture
-def kb_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target
 
 
 def _break(path: Path, old: str, new: str, count: int = 1) -> int:

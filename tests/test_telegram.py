@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -32,7 +34,8 @@ from bot.dialogue import MENU_TOPICS, Dialogue
 from bot.ledger import resolve_customer
 from bot.linking import create_link_code
 from bot.replies import Action, Reply, topic_action
-from bot.telegram_app import BotStartError, Webhook, build_application, run_bot, serve
+from bot.telegram_admin import KnowledgeReloader, KnowledgeSource
+from bot.telegram_app import Assistant, BotStartError, Webhook, build_application, run_bot, serve
 from bot.telegram_reminders import ReminderService
 from bot.telegram_render import (
     COMMANDS,
@@ -55,7 +58,7 @@ from intents.catalogue import IntentId
 from knowledge.text import Lang
 
 StartBot = Callable[..., Awaitable[Application]]
-"""``start_bot(dialogue, webhook=None, reminders=None)``"""
+"""``start_bot(dialogue, webhook=None, reminders=None, source=None)``"""
 
 
 @pytest.fixture
@@ -71,8 +74,13 @@ async def start_bot(api: FakeBotApi) -> AsyncIterator[StartBot]:
     """Starts the real Application on a dialogue; stops it (gracefully) after the test."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
-    async def start(dialogue: Dialogue, webhook: Webhook | None = None, reminders: ReminderService | None = None) -> Application:
-        application = build_application(api.token, dialogue, api.address, reminders)
+    async def start(
+        dialogue: Dialogue,
+        webhook: Webhook | None = None,
+        reminders: ReminderService | None = None,
+        source: KnowledgeSource | None = None,
+    ) -> Application:
+        application = build_application(api.token, dialogue, api.address, reminders=reminders, source=source)
         stop, started = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(serve(application, stop, webhook, api.token, started.set))
         running.append((stop, task))
@@ -401,6 +409,72 @@ async def test_link_with_a_code_then_ask_for_the_next_due_date(
 
     assert (await say(api, user, "/unlink"))["text"] == phrases.UNLINKED[Lang.ZH]
     assert (await say(api, user, "/due"))["text"] == answer(dialogue, IntentId.NEXT_DUE)
+
+
+# --- reloading the knowledge base ----------------------------------------------------------------
+
+ADMIN = 6001
+EARLY_ANSWER = "提前还款：在「我的订单」里操作即可。"
+
+
+def _edit_early_answer(kb: Path, new: str) -> None:
+    path = kb / "intents" / "repay.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("- id: repay.early")
+    answer = text.index("  answer:\n    zh:", start)
+    line_end = text.index("\n", text.index("zh:", answer))
+    body_end = text.index("\n    en:", line_end)
+    path.write_text(text[:answer] + f"  answer:\n    zh: {new}" + text[body_end:], encoding="utf-8")
+
+
+async def test_admin_reload_serves_the_edit_and_a_broken_edit_keeps_the_last_good_one(
+    api: FakeBotApi, start_bot: StartBot, dialogue: Dialogue, kb_copy: Path
+) -> None:
+    await start_bot(dialogue, source=KnowledgeSource(kb_copy, 0.4, frozenset({ADMIN})))
+    admin, customer = api.private_chat(ADMIN), api.private_chat(6002)
+    _edit_early_answer(kb_copy, EARLY_ANSWER)
+    assert (await say(api, customer, "/reload"))["text"] == UNKNOWN_COMMAND[Lang.ZH]  # not an admin
+    assert (await say(api, customer, "提前还款要手续费吗"))["text"] != EARLY_ANSWER
+
+    assert (await say(api, admin, "/reload"))["text"].startswith("Knowledge base reloaded")
+    assert (await say(api, customer, "提前还款要手续费吗"))["text"] == EARLY_ANSWER
+
+    path = kb_copy / "intents" / "repay.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index("  follow_up:")].count("\n") + 1
+    path.write_text(text.replace("  follow_up:", "  folow_up:", 1), encoding="utf-8")
+    refused = (await say(api, admin, "/reload"))["text"]
+    assert refused.startswith("Reload refused; still serving the previous knowledge base.")
+    assert f"repay.yaml:{line}: " in refused and "unknown key 'folow_up'" in refused
+    assert (await say(api, customer, "提前还款要手续费吗"))["text"] == EARLY_ANSWER  # the last good version
+
+
+async def test_sighup_reloads_and_a_broken_edit_is_logged_and_refused(
+    dialogue: Dialogue, kb_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assistant = Assistant(Dialogue(dialogue.knowledge, dialogue.matcher))
+    reloader = KnowledgeReloader(assistant, KnowledgeSource(kb_copy, 0.4, frozenset()))
+    loop = asyncio.get_running_loop()
+    reloader.install(loop)
+    try:
+        _edit_early_answer(kb_copy, EARLY_ANSWER)
+        os.kill(os.getpid(), signal.SIGHUP)
+        await asyncio.wait_for(_until(lambda: assistant.private.knowledge[IntentId.EARLY].answer.zh == EARLY_ANSWER), 10)
+        assert assistant.group.knowledge is assistant.private.knowledge
+
+        good = assistant.private.knowledge
+        (kb_copy / "operator.yaml").write_text("hotline: [", encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGHUP)
+        await asyncio.wait_for(_until(lambda: any("reload refused" in r.getMessage() for r in caplog.records)), 10)
+        assert assistant.private.knowledge is good
+        assert any("operator.yaml:1: YAML syntax" in r.getMessage() for r in caplog.records)
+    finally:
+        reloader.uninstall(loop)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
 
 
 # --- starting up: token, address, webhook --------------------------------------------------------
