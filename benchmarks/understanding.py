@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.measure import Row, summary, time_each
@@ -66,19 +65,11 @@ def _variant(text: str, lang: Lang, rng: random.Random) -> str:
 
 def scaled(knowledge: KnowledgeBase, factor: int, seed: int = 7) -> KnowledgeBase:
     rng = random.Random(seed)
-    intents = {
-        intent_id: replace(
-            intent,
-            examples={
-                lang: tuple(dict.fromkeys(
-                    [*texts, *(_variant(text, lang, rng) for text in texts for _ in range(factor - 1))]
-                ))
-                for lang, texts in intent.examples.items()
-            },
+    return knowledge.with_examples(
+        lambda _, lang, texts: tuple(
+            dict.fromkeys([*texts, *(_variant(text, lang, rng) for text in texts for _ in range(factor - 1))])
         )
-        for intent_id, intent in knowledge.intents.items()
-    }
-    return replace(knowledge, intents=intents)
+    )
 
 
 def scaling(knowledge: KnowledgeBase, texts: list[str], factors: tuple[int, ...] = (1, 4, 16)) -> list[Row]:

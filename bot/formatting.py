@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel import Locale
 from babel.dates import format_date
 from babel.numbers import parse_pattern
 
-from knowledge.text import Lang
+from knowledge.text import BABEL_LOCALES, Lang
 
-LOCALES = {Lang.ZH: "zh_CN", Lang.EN: "en_US"}
-_LOCALES = {lang: Locale.parse(name) for lang, name in LOCALES.items()}
 _MONEY = parse_pattern("¤#,##0.00")
 """Parsed once: ``format_currency`` parses its pattern and locale on every call, which made money
 formatting most of the time an account answer took."""
@@ -20,7 +17,7 @@ formatting most of the time an account answer took."""
 
 def money(fen: int, lang: Lang) -> str:
     """¥4,999.00 in both languages: the yuan sign, not Babel's "CN¥", since every amount is in yuan."""
-    return _MONEY.apply(Decimal(fen) / 100, _LOCALES[lang], currency="CNY", currency_digits=False).replace("CN¥", "¥")
+    return _MONEY.apply(Decimal(fen) / 100, BABEL_LOCALES[lang], currency="CNY", currency_digits=False).replace("CN¥", "¥")
 
 
 def day(when: date, today: date, lang: Lang) -> str:
@@ -29,7 +26,7 @@ def day(when: date, today: date, lang: Lang) -> str:
         pattern = "MMMd日 EEEE" if when.year == today.year else "y年MMMd日 EEEE"
     else:
         pattern = "EEE, d MMM" if when.year == today.year else "EEE, d MMM y"
-    return format_date(when, pattern, locale=_LOCALES[lang])
+    return format_date(when, pattern, locale=BABEL_LOCALES[lang])
 
 
 def days(count: int, lang: Lang) -> str:

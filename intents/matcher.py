@@ -134,7 +134,7 @@ class Matcher:
     def match(self, text: str) -> Match:
         text = text[:MAX_MESSAGE_CHARS]
         prepared = self.analyzer.prepare(text)
-        tokens = self.analyzer.tokens(text)
+        tokens = tokenize(prepared)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
         top, in_scope = self.rank(tokens)

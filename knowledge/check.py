@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -175,18 +175,8 @@ def held_out_conflicts(raw: RawFiles, knowledge: KnowledgeBase, threshold: float
     for fold in range(FOLDS):
         held_out = raw.examples[fold::FOLDS]
         removed = {(example.intent, example.text) for example in held_out}
-        rest = replace(
-            knowledge,
-            intents={
-                intent_id: replace(
-                    intent,
-                    examples={
-                        lang: tuple(text for text in texts if (intent_id, text) not in removed)
-                        for lang, texts in intent.examples.items()
-                    },
-                )
-                for intent_id, intent in knowledge.intents.items()
-            },
+        rest = knowledge.with_examples(
+            lambda intent, _, texts: tuple(text for text in texts if (intent, text) not in removed)
         )
         matcher = Matcher(rest, threshold)
         for example in held_out:

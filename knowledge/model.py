@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from intents.catalogue import IntentId
 from knowledge.operator import OperatorData
@@ -56,3 +57,16 @@ class KnowledgeBase:
     @property
     def walkthrough(self) -> tuple[Step, ...]:
         return self.intents[IntentId.CHECKOUT_FLOW].steps
+
+    def with_examples(self, rewrite: Callable[[IntentId, Lang, tuple[str, ...]], tuple[str, ...]]) -> KnowledgeBase:
+        """A copy whose examples are ``rewrite(intent, lang, examples)``: for held-out checks and
+        for benchmarks at other sizes, which build a matcher on changed examples."""
+        return replace(
+            self,
+            intents={
+                intent_id: replace(
+                    intent, examples={lang: rewrite(intent_id, lang, texts) for lang, texts in intent.examples.items()}
+                )
+                for intent_id, intent in self.intents.items()
+            },
+        )

@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from babel import Locale
 from babel.numbers import parse_pattern
 
 from knowledge.operator import OperatorData, Plan
-from knowledge.text import Lang, Localized
+from knowledge.text import BABEL_LOCALES, Lang, Localized
 
-_LOCALE = {Lang.ZH: Locale.parse("zh_CN"), Lang.EN: Locale.parse("en_US")}
 _PERCENT = parse_pattern("#,##0.##%")
 """Parsed once, as Babel's ``format_percent`` would on every call (account answers quote many rates)."""
 
 
 def percent(rate: Decimal, lang: Lang) -> str:
-    return _PERCENT.apply(rate, _LOCALE[lang])
+    return _PERCENT.apply(rate, BABEL_LOCALES[lang])
 
 
 def _join(items: list[str], lang: Lang) -> str:

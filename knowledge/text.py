@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from babel import Locale
+
 
 class Lang(StrEnum):
     ZH = "zh"
     EN = "en"
+
+
+BABEL_LOCALES = {Lang.ZH: Locale.parse("zh_CN"), Lang.EN: Locale.parse("en_US")}
+"""Parsed once: Babel's ``format_*`` helpers would parse the locale again on every call."""
 
 
 @dataclass(frozen=True)
