@@ -117,7 +117,7 @@ class Analyzer:
             return text
         pinyin_only = sum(1 for w in words if w not in self._english and split_syllables(w))
         english_only = sum(1 for w in words if w in self._english and not split_syllables(w))
-        if pinyin_only == 0 or english_only > pinyin_only:
+        if pinyin_only == 0 or english_only >= pinyin_only:
             convertible = {w for w in words if w not in self._english}
         else:
             convertible = set(words)
@@ -125,14 +125,16 @@ class Analyzer:
             """Consecutive pinyin words are read together, so "wo de" can become the phrase 我的."""
             out: list[str] = []
             pending: list[str] = []
+            syllables: list[str] = []
             for word in run.group(0).split(" ") + [""]:
                 split = split_syllables(word) if word in convertible else None
                 if split:
-                    pending.extend(split)
+                    pending.append(word)
+                    syllables.extend(split)
                     continue
-                if pending:
-                    out.append(self._hanzi(tuple(pending)) or " ".join(pending))
-                    pending = []
+                if pending:  # words that spell no known phrase stay as typed ("mate" is no 马特)
+                    out.append(self._hanzi(tuple(syllables)) or f" {' '.join(pending)} ")
+                    pending, syllables = [], []
                 if word:
                     out.append(f" {word} ")
             return "".join(out)

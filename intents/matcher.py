@@ -5,19 +5,25 @@ Two views of similarity are blended, because each fails where the other holds:
 * **nearest example** — rapidfuzz's normalised Indel similarity between the message and every example,
   token by token (a Chinese character or an English word stem each count as one token). It rewards
   messages phrased like one known example, in any language mix.
-* **topic vocabulary** — a TF-IDF centroid per intent over token unigrams and bigrams. It rewards the
+* **topic vocabulary** — a softmax regression over token unigrams and bigrams (``topics``). It rewards the
   words that set a topic apart (征信, 扣款, payoff) wherever they stand in a long message, which a
   whole-string similarity dilutes.
 
+A long message (more than a dozen tokens) is also read clause by clause, later clauses weighing more:
+people tell the background first and ask last ("…找到了账单，还款日也记下了，太感谢了" is thanks).
+
 Explicit knowledge settles the rest: a message about another lender's product (花呗, 房贷, …) that
-does not name the shop is out of scope however similar it looks; anything scoring under the threshold
+does not name the shop is out of scope however similar it looks (a phrase that only contains a
+product's name, 想起来分期 for the lender 来分期, does not count); anything scoring under the threshold
 is out of scope too.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +42,10 @@ NEAREST_FULL_WEIGHT_TOKENS = 12
 _PURCHASE_GUIDES = frozenset(
     {IntentId.CHECKOUT_FLOW, IntentId.CART_CHECKOUT, IntentId.INSTALLMENT_OPTION, IntentId.CHOOSE_PROVIDER}
 )
+CLAUSE_WEIGHT = 0.5
+"""Share of the clause-by-clause reading in a long message's score; the whole message has the rest."""
+_CLAUSE_BREAK = re.compile(r"[，。？！；：,;:?!\n]+|\.(?:\s+|$)")
+"""Punctuation between clauses; a full stop only before a space, so "3999.50" stays one amount."""
 _UNKNOWN = "\uf8ff"
 """Stands for any token no example has: it can never match, but still counts in the length."""
 
@@ -70,6 +80,7 @@ class Matcher:
         self._products = tuple(normalize(term) for term in knowledge.lexicon.other_products)
         self._shop = tuple(normalize(term) for term in knowledge.lexicon.shop_terms)
         self._credit = tuple(normalize(term) for term in knowledge.lexicon.credit_terms)
+        self._lookalikes = tuple(normalize(term) for term in knowledge.lexicon.product_lookalikes)
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
         examples = [
@@ -119,9 +130,22 @@ class Matcher:
         known = sum(self._domain_idf[token] for token in tokens if token in self._domain_idf)
         return known / total if total else 0.0
 
-    def rank(self, tokens: list[str]) -> tuple[IntentId, tuple[Candidate, ...]]:
-        """The top intent (out of scope included) and the in-scope intents by confidence, best first."""
+    def _clauses(self, text: str) -> list[list[str]]:
+        return [tokens for part in _CLAUSE_BREAK.split(text) if (tokens := tokenize(self.analyzer.prepare(part)))]
+
+    def _clause_scores(self, clauses: Sequence[list[str]]) -> np.ndarray:
+        """Clauses weighted by position: people give the background first and ask last."""
+        weights = np.arange(1, len(clauses) + 1, dtype=float)
+        return sum(w * self.scores(c) for w, c in zip(weights / weights.sum(), clauses))
+
+    def rank(self, tokens: list[str], clauses: Sequence[list[str]] = ()) -> tuple[IntentId, tuple[Candidate, ...]]:
+        """The top intent (out of scope included) and the in-scope intents by confidence, best first.
+
+        ``clauses`` are the tokens of a long message's clauses, if it has more than one.
+        """
         scores = self.scores(tokens)
+        if len(clauses) > 1:
+            scores = (1 - CLAUSE_WEIGHT) * scores + CLAUSE_WEIGHT * self._clause_scores(clauses)
         coverage = self.coverage(tokens)
         ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
         in_scope = tuple(
@@ -137,41 +161,44 @@ class Matcher:
         tokens = tokenize(prepared)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
-        top, in_scope = self.rank(tokens)
+        top, in_scope = self.rank(tokens, self._clauses(text) if len(tokens) > NEAREST_FULL_WEIGHT_TOKENS else ())
         alternatives = in_scope[:3]
         if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
         best = in_scope[0]
-        if self._names_other_product(prepared) and not (
-            best.intent is IntentId.CREDIT and self._product_follows_credit(prepared)
+        named = _strip(prepared, self._lookalikes)
+        if self._names_other_product(named) and not (
+            best.intent is IntentId.CREDIT and self._product_follows_credit(named)
         ):
             if not self._names_shop(prepared):
                 return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
             # Paying at the shop with another lender's product: the product's own words ("credit" in
             # "credit card") say nothing about what is asked, so the rest of the message decides.
-            rest = tokenize(self._without_products(prepared))
+            rest = tokenize(_strip(named, self._products))
             if rest and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if top is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
 
-    def _names_other_product(self, prepared: str) -> bool:
-        return any(term in prepared for term in self._products)
+    def _names_other_product(self, named: str) -> bool:
+        return any(term in named for term in self._products)
 
-    def _product_follows_credit(self, prepared: str) -> bool:
+    def _product_follows_credit(self, named: str) -> bool:
         """Whether every other product is named only after the credit record ("上了征信以后买房贷款有影响不")."""
-        credit = min((i for term in self._credit if (i := prepared.find(term)) >= 0), default=-1)
-        first_product = min(i for term in self._products if (i := prepared.find(term)) >= 0)
+        credit = min((i for term in self._credit if (i := named.find(term)) >= 0), default=-1)
+        first_product = min(i for term in self._products if (i := named.find(term)) >= 0)
         return 0 <= credit < first_product
-
-    def _without_products(self, prepared: str) -> str:
-        for term in self._products:
-            prepared = prepared.replace(term, " ")
-        return prepared
 
     def _names_shop(self, prepared: str) -> bool:
         return any(term in prepared for term in self._shop)
 
     def _about_other_product(self, prepared: str) -> bool:
-        return self._names_other_product(prepared) and not self._names_shop(prepared)
+        return self._names_other_product(_strip(prepared, self._lookalikes)) and not self._names_shop(prepared)
+
+
+def _strip(text: str, phrases: tuple[str, ...]) -> str:
+    """The text with every phrase blanked out, so that nothing is found across the gap."""
+    for phrase in phrases:
+        text = text.replace(phrase, " ")
+    return text

@@ -4,7 +4,8 @@ The commonest typo on a Chinese phone keyboard is a homophone: the user typed th
 picked the wrong character (换款 for 还款, 预期 for 逾期, 帐单 for 账单). Comparing by sound undoes that.
 Readings are toneless and folded for the usual fuzzy-pinyin confusions (zh/z, ch/c, sh/s, ing/in,
 eng/en), and polyphonic characters keep all their readings, because pypinyin's context guess is not
-reliable for short domain phrases (it reads 还款 as "hai kuan").
+reliable for short domain phrases (it reads 还款 as "hai kuan"). Rare readings are dropped: with
+them 新的 sounds like 款的 (款 as "xin") and "ok nuo" reads as 需 ("nuo").
 """
 
 from __future__ import annotations
@@ -30,13 +31,26 @@ pypinyin's 50,000 readings at start-up."""
 _FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _MAX_PINYIN_WORD = 30
 """Longer Latin runs are keyboard mashing or URLs, not a phrase typed in pinyin."""
-_MAX_READINGS = 2
-"""pypinyin lists a character's readings commonest first; rare ones (款 as "xin") only add false matches."""
+COMMON_SECOND_READINGS = dict(
+    (entry[0], tuple(entry[1:].split("/")))
+    for entry in (
+        "乐yue 了liao 什shi 仔zi 传zhuan 伺si 似si 佛fo 便pian 俟si 刨bao 刹cha 削xiao 剥bao 劲jing 勒le 匙chi 卜bu 卡qia "
+        "参shen 叨tao 吁yu 否pi 吭hang 呢ni 呱gua 咽ye 啜chuo 嚼jiao 圈juan 塞se 壳qiao 娜nuo 宿xiu 屏bing 属zhu 差chai 弹tan "
+        "恶wu 扎za 扒pa 扛gang 折she 拗niu 擘bo 攒cuan 曾zeng 朝zhao 朴piao 柏bo 柞zuo 栅shan 校jiao 椎zhui 模mu 沓ta 没mo 泊bo "
+        "潦liao 爪zhua 率shuai 琢zhuo 畜xu 的di 省xing 着zhao/zhuo 磅pang 称chen 粘nian 纤qian 给ji 缪miu 耙pa 肋lei 臭xiu "
+        "莞wan 著zhuo 薄bo 藉jie 藏zang 蛤ge 行hang 被pi 裳chang 觉jiao 诘jie 调tiao 贾gu 轧zha 辟bi 还huan 都du 重chong "
+        "铛cheng 长chang 阿e 降xiang 露lou 颤zhan 鹄hu 龈yin"
+    ).split()
+)
+"""Readings besides pypinyin's first (its commonest) that are in common use: those a character has in
+at least 5 and 10 % of the words of pypinyin's phrase dictionary (还 as "huan" in 还款, 行 as "hang"
+in 银行). Derived once rather than at start-up, where loading that dictionary costs ~0.2 s and
+~50 MB; ``tests/test_understanding.py`` derives it again, so it cannot drift from the library."""
 _MAX_KEYS = 16
 """Cap on reading combinations per phrase; a phrase of four polyphones would otherwise explode."""
 
 
-def _toneless(reading: str) -> str:
+def toneless(reading: str) -> str:
     return reading.translate(_TONELESS)
 
 
@@ -57,8 +71,8 @@ def readings(char: str) -> tuple[str, ...]:
     raw = pinyin_dict.get(ord(char))
     if raw is None:
         return ()
-    common = raw.split(",")[:_MAX_READINGS]
-    return tuple(dict.fromkeys(fold(_toneless(reading)) for reading in common))
+    common = (toneless(raw.split(",")[0]), *COMMON_SECOND_READINGS.get(char, ()))
+    return tuple(dict.fromkeys(fold(reading) for reading in common))
 
 
 def sound_keys(phrase: str) -> list[tuple[str, ...]]:
@@ -72,7 +86,7 @@ def sound_keys(phrase: str) -> list[tuple[str, ...]]:
 @lru_cache(maxsize=1)
 def _syllables() -> frozenset[str]:
     readings = {reading for raw in set(pinyin_dict.values()) for reading in raw.split(",")}  # 50,000 chars, few readings
-    return frozenset(syllable for reading in readings if (syllable := _toneless(reading)).isascii())
+    return frozenset(syllable for reading in readings if (syllable := toneless(reading)).isascii())
 
 
 @lru_cache(maxsize=4096)

@@ -154,12 +154,16 @@ def _read_provider(reader: Reader, node: Node) -> Provider | None:
 # --- lexicon.yaml ----------------------------------------------------------------------------------
 
 
+_LEXICON_LISTS = ("other_products", "product_lookalikes", "shop_terms", "credit_terms")
+
+
 def _read_lexicon(reader: Reader) -> Lexicon | None:
     root = reader.compose()
     if root is None:
         return None
-    items = reader.mapping(root, "lexicon", required={"synonyms", "other_products", "shop_terms", "credit_terms"})
-    if items is None or len(items) < 3:
+    required = {"synonyms", *_LEXICON_LISTS}
+    items = reader.mapping(root, "lexicon", required=required)
+    if items is None or items.keys() < required:  # what is missing is reported already
         return None
     synonyms: dict[str, str] = {}
     if items["synonyms"].tag != "tag:yaml.org,2002:map":
@@ -172,10 +176,8 @@ def _read_lexicon(reader: Reader) -> Lexicon | None:
                     reader.error(node, f"variant '{variant}' is listed under two canonical wordings")
                 elif canonical:
                     synonyms[variant] = canonical
-    products = tuple(text for text, _ in _texts(reader, items["other_products"], "other_products"))
-    shop = tuple(text for text, _ in _texts(reader, items["shop_terms"], "shop_terms"))
-    credit = tuple(text for text, _ in _texts(reader, items["credit_terms"], "credit_terms"))
-    return Lexicon(synonyms=synonyms, other_products=products, shop_terms=shop, credit_terms=credit)
+    lists = {key: tuple(text for text, _ in _texts(reader, items[key], key)) for key in _LEXICON_LISTS}
+    return Lexicon(synonyms=synonyms, **lists)
 
 
 # --- intents/*.yaml --------------------------------------------------------------------------------

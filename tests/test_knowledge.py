@@ -118,6 +118,12 @@ def test_binary_file_is_reported_not_a_traceback(kb_copy: Path) -> None:
     assert "junk.yaml:1: not UTF-8 text" in _problems(kb_copy)
 
 
+def test_a_missing_lexicon_list_is_reported_not_a_traceback(kb_copy: Path) -> None:
+    _break(kb_copy / "lexicon.yaml", "shop_terms:", "shop_termz:")
+    message = _problems(kb_copy)
+    assert "lexicon is missing 'shop_terms'" in message and "unknown key 'shop_termz'" in message
+
+
 def test_every_problem_is_reported_at_once(kb_copy: Path) -> None:
     _break(kb_copy / "intents" / "chat.yaml", "{hotline}", "{hot_line}")
     _break(kb_copy / "intents" / "repay.yaml", "  follow_up:", "  folow_up:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -10,17 +11,18 @@ from bot.evaluation import evaluate, read_sets
 from intents.catalogue import IntentId
 from intents.matcher import Matcher
 from intents.normalize import normalize
+from intents.pinyin import COMMON_SECOND_READINGS, toneless
 
 EVAL_DIR = Path(__file__).parent / "eval"
 SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "eval" / "sample.yaml"
 
 # The ratchet: the level reached on the project's own set. Raise it when the matcher improves;
 # never lower it.
-OWN_SET_MIN_ACCURACY = 0.96
-OWN_SET_MIN_KIND_ACCURACY = 0.92
+OWN_SET_MIN_ACCURACY = 0.965
+OWN_SET_MIN_KIND_ACCURACY = 0.95
 OWN_SET_MIN_OOS_RECALL = 0.93
-OWN_SET_MAX_FALSE_REJECTION = 0.015
-SAMPLE_MIN_ACCURACY = 0.96
+OWN_SET_MAX_FALSE_REJECTION = 0.01
+SAMPLE_MIN_ACCURACY = 0.97
 OOS_KINDS = {"oos", "near_oos"}
 
 
@@ -69,6 +71,8 @@ def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher
         ("上了征信以后办房贷有影响吗", IntentId.CREDIT),
         ("小米商城买手机能用花呗分期吗", IntentId.CHOOSE_PROVIDER),
         ("can I pay with my credit card at xiaomi mall", IntentId.CHOOSE_PROVIDER),
+        ("来分期逾期了怎么办", IntentId.OUT_OF_SCOPE),
+        ("出差回来才想起来分期的事，帮我看下有没有逾期", IntentId.OVERDUE_STATUS),
         ("逾期咋办", IntentId.OVERDUE),
         ("还款日", IntentId.VIEW_BILLS),
         ("qwertyuiop", IntentId.OUT_OF_SCOPE),
@@ -77,6 +81,37 @@ def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher
 )
 def test_other_products_are_out_of_scope_but_short_fragments_are_not(matcher: Matcher, message: str, intent: IntentId) -> None:
     assert matcher.match(message).intent is intent
+
+
+def test_a_long_message_is_about_what_it_asks_last(matcher: Matcher) -> None:
+    """The background names bills and due dates; the message itself only says thank you."""
+    message = "照你说的在我的订单里找到了分期账单，每期还款日也记到手机日历上了，真是帮大忙了，谢谢你"
+    assert matcher.match(message).intent is IntentId.THANKS
+    assert matcher.match(message.rsplit("，", 1)[0] + "，账单在哪看").intent is IntentId.VIEW_BILLS
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("cheers mate", "mate"), ("ok nuo", "nuo"), ("新的账单", "新的"), ("可是我没钱", "可是")])
+def test_rare_readings_do_not_make_sound_alikes(matcher: Matcher, typed: str, kept: str) -> None:
+    """式 can be read "te", 需 "nuo", 款 "xin" and 以 "si", but no keyboard user means them so."""
+    assert kept in matcher.analyzer.prepare(typed)
+
+
+def test_common_second_readings_follow_pypinyins_phrase_dictionary() -> None:
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for phrase, readings in phrases_dict.items():
+        for char, (reading, *_) in zip(phrase, readings):
+            counts[char][toneless(reading)] += 1
+    derived = {}
+    for code, listed in pinyin_dict.items():
+        char, first = chr(code), toneless(listed.split(",")[0])
+        total = sum(counts[char].values())
+        common = sorted(r for r, n in counts[char].items() if r != first and n >= 5 and n >= 0.1 * total)
+        if common:
+            derived[char] = tuple(common)
+    assert derived == COMMON_SECOND_READINGS
 
 
 def test_confidence_and_alternatives(matcher: Matcher) -> None:
