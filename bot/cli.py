@@ -254,7 +254,8 @@ async def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.telegram_admin import KnowledgeSource
-    from bot.telegram_app import BotStartError, Webhook, bot_token, run_bot
+    from bot.telegram_app import run_bot
+    from bot.telegram_config import BotStartError, Webhook, bot_token
     from bot.telegram_reminders import ReminderService
 
     try:
@@ -278,7 +279,8 @@ async def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.clock import FixedClock, SystemClock, today
     from bot.reminders import compose
-    from bot.telegram_app import BotStartError, api_urls, bot_token, start_errors
+    from bot.telegram_app import start_errors
+    from bot.telegram_config import BotStartError, api_urls, bot_token
     from bot.telegram_reminders import ReminderService, reminder_bot
 
     token, urls = None, (None, None)

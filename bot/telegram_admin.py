@@ -26,7 +26,7 @@ from knowledge.model import KnowledgeBase
 from knowledge.yamlnodes import KnowledgeBaseError
 
 if TYPE_CHECKING:
-    from bot.telegram_app import Assistant
+    from bot.telegram_handlers import Assistant
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application
 
-from bot import phrases, telegram_app
+from bot import phrases, telegram_config
 from bot.accounts import DatabaseDesk
 from bot.cli import main
 from bot.clock import SHOP_ZONE, FixedClock
@@ -35,7 +35,9 @@ from bot.ledger import resolve_customer
 from bot.linking import create_link_code
 from bot.replies import Action, Reply, topic_action
 from bot.telegram_admin import KnowledgeReloader, KnowledgeSource
-from bot.telegram_app import Assistant, BotStartError, Webhook, build_application, run_bot, serve
+from bot.telegram_app import build_application, run_bot, serve
+from bot.telegram_config import BotStartError, Webhook
+from bot.telegram_handlers import Assistant
 from bot.telegram_reminders import ReminderService
 from bot.telegram_render import (
     COMMANDS,
@@ -373,7 +375,7 @@ async def test_a_failing_update_is_logged_and_others_are_still_served(
     assert (await say(api, unlucky, "boom"))["text"] == FAILED[Lang.ZH]
     assert (await say(api, other, "提前还款要手续费吗"))["text"] == answer(dialogue, IntentId.EARLY)
     assert (await say(api, unlucky, "提前还款要手续费吗"))["text"] == answer(dialogue, IntentId.EARLY)
-    [record] = [r for r in caplog.records if r.name == "bot.telegram_app" and r.levelno == logging.ERROR]
+    [record] = [r for r in caplog.records if r.name == "bot.telegram_handlers" and r.levelno == logging.ERROR]
     assert record.getMessage().startswith("update ") and record.exc_info and record.exc_info[0] is RuntimeError
 
 
@@ -518,10 +520,10 @@ def test_no_command_with_a_token_runs_the_bot(monkeypatch: pytest.MonkeyPatch, c
 
 
 def test_api_address_forms() -> None:
-    assert telegram_app.api_urls("http://127.0.0.1:8081") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
-    assert telegram_app.api_urls("http://127.0.0.1:8081/bot") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
+    assert telegram_config.api_urls("http://127.0.0.1:8081") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
+    assert telegram_config.api_urls("http://127.0.0.1:8081/bot") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
     with pytest.raises(BotStartError):
-        telegram_app.api_urls("127.0.0.1:8081")
+        telegram_config.api_urls("127.0.0.1:8081")
 
 
 async def test_webhook_mode_sets_the_hook_and_checks_its_secret(api: FakeBotApi, start_bot: StartBot, dialogue: Dialogue) -> None:
