@@ -125,16 +125,14 @@ class Analyzer:
             """Consecutive pinyin words are read together, so "wo de" can become the phrase 我的."""
             out: list[str] = []
             pending: list[str] = []
-            syllables: list[str] = []
             for word in run.group(0).split(" ") + [""]:
-                split = split_syllables(word) if word in convertible else None
-                if split:
+                if word in convertible and split_syllables(word):
                     pending.append(word)
-                    syllables.extend(split)
                     continue
                 if pending:  # words that spell no known phrase stay as typed ("mate" is no 马特)
-                    out.append(self._hanzi(tuple(syllables)) or f" {' '.join(pending)} ")
-                    pending, syllables = [], []
+                    syllables = tuple(s for w in pending for s in split_syllables(w) or ())
+                    out.append(self._hanzi(syllables) or f" {' '.join(pending)} ")
+                    pending = []
                 if word:
                     out.append(f" {word} ")
             return "".join(out)

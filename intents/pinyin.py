@@ -3,9 +3,9 @@
 The commonest typo on a Chinese phone keyboard is a homophone: the user typed the right pinyin and
 picked the wrong character (换款 for 还款, 预期 for 逾期, 帐单 for 账单). Comparing by sound undoes that.
 Readings are toneless and folded for the usual fuzzy-pinyin confusions (zh/z, ch/c, sh/s, ing/in,
-eng/en), and polyphonic characters keep all their readings, because pypinyin's context guess is not
-reliable for short domain phrases (it reads 还款 as "hai kuan"). Rare readings are dropped: with
-them 新的 sounds like 款的 (款 as "xin") and "ok nuo" reads as 需 ("nuo").
+eng/en), and polyphonic characters keep every reading in common use, because pypinyin's context
+guess is not reliable for short domain phrases (it reads 还款 as "hai kuan"). Rare readings are
+dropped: with them 新的 sounds like 款的 (款 as "xin") and "ok nuo" reads as 需 ("nuo").
 """
 
 from __future__ import annotations

@@ -163,7 +163,7 @@ def _read_lexicon(reader: Reader) -> Lexicon | None:
         return None
     required = {"synonyms", *_LEXICON_LISTS}
     items = reader.mapping(root, "lexicon", required=required)
-    if items is None or items.keys() < required:  # what is missing is reported already
+    if items is None or items.keys() != required:  # what is missing is reported already
         return None
     synonyms: dict[str, str] = {}
     if items["synonyms"].tag != "tag:yaml.org,2002:map":
