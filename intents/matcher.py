@@ -77,7 +77,8 @@ class Matcher:
             (intent.id, text) for intent in knowledge.intents.values() for texts in intent.examples.values() for text in texts
         ]
         self.analyzer = Analyzer(knowledge.lexicon, (text for _, text in examples))
-        self._products = tuple(normalize(term) for term in knowledge.lexicon.other_products)
+        # Longest first, so that stripping 华为商城 takes its 商城 along before 华为 alone would match.
+        self._products = tuple(sorted((normalize(t) for t in knowledge.lexicon.other_products), key=len, reverse=True))
         self._shop = tuple(normalize(term) for term in knowledge.lexicon.shop_terms)
         self._credit = tuple(normalize(term) for term in knowledge.lexicon.credit_terms)
         self._lookalikes = tuple(normalize(term) for term in knowledge.lexicon.product_lookalikes)
@@ -172,7 +173,7 @@ class Matcher:
         if self._names_other_product(named) and not (
             best.intent is IntentId.CREDIT and self._product_follows_credit(named)
         ):
-            if not self._names_shop(prepared):
+            if not self._names_shop(_strip(named, self._products)):
                 return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
             # Paying at the shop with another lender's product: the product's own words ("credit" in
             # "credit card") say nothing about what is asked, so the rest of the message decides.
@@ -196,7 +197,8 @@ class Matcher:
         return any(term in prepared for term in self._shop)
 
     def _about_other_product(self, prepared: str) -> bool:
-        return self._names_other_product(_strip(prepared, self._lookalikes)) and not self._names_shop(prepared)
+        named = _strip(prepared, self._lookalikes)
+        return self._names_other_product(named) and not self._names_shop(_strip(named, self._products))
 
 
 def _strip(text: str, phrases: tuple[str, ...]) -> str:
