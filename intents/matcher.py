@@ -9,13 +9,17 @@ Two views of similarity are blended, because each fails where the other holds:
   words that set a topic apart (征信, 扣款, payoff) wherever they stand in a long message, which a
   whole-string similarity dilutes.
 
-A long message (more than a dozen tokens) is also read clause by clause, later clauses weighing more:
-people tell the background first and ask last ("…找到了账单，还款日也记下了，太感谢了" is thanks).
+The parts of a message that carry its question are also read on their own: a long message (more
+than a dozen tokens) clause by clause, later clauses weighing more, because people tell the
+background first and ask last ("…找到了账单，还款日也记下了，太感谢了" is thanks); and after 除了X only
+what follows, since that asks about something besides X.
 
 Explicit knowledge settles the rest: a message about another lender's product (花呗, 房贷, …) that
 does not name the shop is out of scope however similar it looks (a phrase that only contains a
 product's name, 想起来分期 for the lender 来分期, does not count); anything scoring under the threshold
-is out of scope too.
+is out of scope too. The confidence falls with the share of the message that is foreign to the
+service: characters no example has, and real words (segmented with jieba's dictionary) that no
+example uses, such as 签证 in 签证逾期了怎么办.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from intents.analysis import MAX_MESSAGE_CHARS, Analyzer
 from intents.catalogue import IntentId
-from intents.normalize import NUMBER, normalize, tokens as tokenize
+from intents.normalize import NUMBER, normalize, tokens as tokenize, words
 from intents.topics import TopicModel, features
 from knowledge.model import KnowledgeBase
 
@@ -42,10 +46,14 @@ NEAREST_FULL_WEIGHT_TOKENS = 12
 _PURCHASE_GUIDES = frozenset(
     {IntentId.CHECKOUT_FLOW, IntentId.CART_CHECKOUT, IntentId.INSTALLMENT_OPTION, IntentId.CHOOSE_PROVIDER}
 )
+NOVELTY_WEIGHT = 0.25
+"""How far the confidence of a short message made only of words foreign to the service falls (see ``Matcher.novelty``)."""
 CLAUSE_WEIGHT = 0.5
-"""Share of the clause-by-clause reading in a long message's score; the whole message has the rest."""
+"""Share of the reading of the asking parts (see ``Matcher._asked``) in the score; the whole message has the rest."""
 _CLAUSE_BREAK = re.compile(r"[，。？！；：,;:?!\n]+|\.(?:\s+|$)")
 """Punctuation between clauses; a full stop only before a space, so "3999.50" stays one amount."""
+_EXCLUDED = re.compile(r"除了\S{1,12}?(?:以外|之外)?(?=还|也|都|另外|其他|其它|别的|\s|$)")
+"""除了X(以外): what follows asks about something besides X ("除了自动扣款还有其他还款方式吗")."""
 _UNKNOWN = "\uf8ff"
 """Stands for any token no example has: it can never match, but still counts in the length."""
 
@@ -107,6 +115,13 @@ class Matcher:
         frequency = Counter(token for tokens in in_scope for token in tokens)
         self._domain_idf = {token: math.log(len(in_scope) / count) + 1.0 for token, count in frequency.items()}
         self._unknown_idf = math.log(len(in_scope)) + 1.0
+        self._domain_words = frozenset(
+            word
+            for intent, text in examples
+            if intent is not IntentId.OUT_OF_SCOPE
+            for word in words(self.analyzer.prepare(text))
+            if len(word) > 1
+        )
 
     def _encode(self, tokens: list[str]) -> str:
         return "".join(self._codes.get(token, _UNKNOWN) for token in tokens)
@@ -121,6 +136,17 @@ class Matcher:
         weight = NEAREST_WEIGHT * min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
         return weight * best_example + (1 - weight) * topic
 
+    def novelty(self, prepared: str, tokens: list[str]) -> float:
+        """The share of the message's words (Chinese words of two or more characters, and Latin
+        tokens) that are real words no in-scope example uses, in [0, 1].
+
+        Coverage counts characters, and the characters of 签证 or 航班 each occur somewhere in the
+        examples (签约, 身份证): 签证逾期了怎么办 would look entirely familiar. Read as words it is not.
+        """
+        known = [word in self._domain_words for word in words(prepared) if len(word) > 1]
+        units = len(known) + sum(1 for token in tokens if token.isascii())
+        return known.count(False) / units if units else 0.0
+
     def coverage(self, tokens: list[str]) -> float:
         """How much of the message (IDF-weighted) is vocabulary of this service's topics, in [0, 1].
 
@@ -131,25 +157,41 @@ class Matcher:
         known = sum(self._domain_idf[token] for token in tokens if token in self._domain_idf)
         return known / total if total else 0.0
 
-    def _clauses(self, text: str) -> list[list[str]]:
-        return [tokens for part in _CLAUSE_BREAK.split(text) if (tokens := tokenize(self.analyzer.prepare(part)))]
+    def _asked(self, text: str, prepared: str, tokens: list[str]) -> list[list[str]]:
+        """The parts of the message that carry its question, when that is not simply all of it.
 
-    def _clause_scores(self, clauses: Sequence[list[str]]) -> np.ndarray:
-        """Topic probabilities of the clauses, later ones weighing more: people give the background first
-        and ask last. The nearest-example comparison is left out here: it is the costly part, and on
-        the evaluation sets it changed no answer."""
-        weights = np.arange(1, len(clauses) + 1, dtype=float)
-        return sum(w * self._topics.probabilities(features(c)) for w, c in zip(weights / weights.sum(), clauses))
+        After 除了X the message asks about something *besides* X, so X is left out of this reading
+        (the whole message still names it). A long message is read clause by clause.
+        """
+        rest = tokenize(_EXCLUDED.sub(" ", prepared))
+        if rest and rest != tokens:
+            return [rest]
+        if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
+            return []
+        clauses = [clause for part in _CLAUSE_BREAK.split(text) if (clause := tokenize(self.analyzer.prepare(part)))]
+        return clauses if len(clauses) > 1 else []
 
-    def rank(self, tokens: list[str], clauses: Sequence[list[str]] = ()) -> tuple[IntentId, tuple[Candidate, ...]]:
+    def _asked_scores(self, asked: Sequence[list[str]]) -> np.ndarray:
+        """Topic probabilities of the asking parts, later ones weighing more: people give the background
+        first and ask last. The nearest-example comparison is left out here: it is the costly part, and
+        on the evaluation sets it changed no answer."""
+        weights = np.arange(1, len(asked) + 1, dtype=float)
+        return sum(w * self._topics.probabilities(features(part)) for w, part in zip(weights / weights.sum(), asked))
+
+    def rank(
+        self, tokens: list[str], asked: Sequence[list[str]] = (), novelty: float = 0.0
+    ) -> tuple[IntentId, tuple[Candidate, ...]]:
         """The top intent (out of scope included) and the in-scope intents by confidence, best first.
 
-        ``clauses`` are the tokens of a long message's clauses, if it has more than one.
+        ``asked`` are the parts of the message that carry its question (see ``_asked``), ``novelty``
+        the message's share of words foreign to the service (see ``novelty``).
         """
         scores = self.scores(tokens)
-        if len(clauses) > 1:
-            scores = (1 - CLAUSE_WEIGHT) * scores + CLAUSE_WEIGHT * self._clause_scores(clauses)
-        coverage = self.coverage(tokens)
+        if asked:
+            scores = (1 - CLAUSE_WEIGHT) * scores + CLAUSE_WEIGHT * self._asked_scores(asked)
+        # A long message tells its background in words of its own; those say less about its subject.
+        novelty *= NOVELTY_WEIGHT * min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
+        coverage = self.coverage(tokens) * (1 - novelty)
         ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
         in_scope = tuple(
             Candidate(intent, round(min(1.0, math.sqrt(max(score, 0.0)) * coverage), 4))
@@ -164,7 +206,7 @@ class Matcher:
         tokens = tokenize(prepared)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
-        top, in_scope = self.rank(tokens, self._clauses(text) if len(tokens) > NEAREST_FULL_WEIGHT_TOKENS else ())
+        top, in_scope = self.rank(tokens, self._asked(text, prepared, tokens), self.novelty(prepared, tokens))
         alternatives = in_scope[:3]
         if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)

@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 import opencc
+import rjieba
 import snowballstemmer
 
 _T2S = opencc.OpenCC("t2s")
@@ -35,6 +36,7 @@ _CONTRACTIONS = (
 _CJK_NUMBER = re.compile(r"[零一二两三四五六七八九十百千万]+(?=期|块|元|个月|万|千)")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*[kw]?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z]+|#")
 
 NUMBER = "#"
@@ -84,3 +86,12 @@ def tokens(text: str) -> list[str]:
             continue
         result.append(stem(token) if token.isascii() and token != NUMBER else token)
     return result
+
+
+def words(text: str) -> list[str]:
+    """The Chinese words of normalised text, segmented with jieba's general dictionary (jieba-rs).
+
+    The matcher compares characters; words tell it which of them belong together, so that 签证 in
+    签证逾期了 is seen as one word that no example uses rather than two characters that some do.
+    """
+    return [word for run in _CJK_RUN.findall(text) for word in rjieba.cut(run, False)]

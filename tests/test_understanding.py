@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -10,18 +11,28 @@ import pytest
 from bot.evaluation import evaluate, read_sets
 from intents.catalogue import IntentId
 from intents.matcher import Matcher
-from intents.normalize import normalize
+from intents.normalize import normalize, words
 from intents.pinyin import COMMON_SECOND_READINGS, toneless
 
 EVAL_DIR = Path(__file__).parent / "eval"
 SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "eval" / "sample.yaml"
 
-# The ratchet: the level reached on the project's own set. Raise it when the matcher improves;
-# never lower it.
-OWN_SET_MIN_ACCURACY = 0.965
-OWN_SET_MIN_KIND_ACCURACY = 0.95
-OWN_SET_MIN_OOS_RECALL = 0.93
-OWN_SET_MAX_FALSE_REJECTION = 0.01
+
+@dataclass(frozen=True)
+class Level:
+    """The ratchet: the level reached on one labelled set. Raise it when the matcher improves; never lower it."""
+
+    min_accuracy: float
+    min_kind_accuracy: float
+    """For every in-scope kind; the out-of-scope kinds are held by the recall."""
+    min_oos_recall: float
+    max_false_rejection: float
+
+
+LEVELS = {
+    "own.yaml": Level(min_accuracy=0.97, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.01),
+    "dev.yaml": Level(min_accuracy=0.96, min_kind_accuracy=0.92, min_oos_recall=0.95, max_false_rejection=0.01),
+}
 SAMPLE_MIN_ACCURACY = 0.97
 OOS_KINDS = {"oos", "near_oos"}
 
@@ -72,6 +83,8 @@ def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher
         ("小米商城买手机能用花呗分期吗", IntentId.CHOOSE_PROVIDER),
         ("can I pay with my credit card at xiaomi mall", IntentId.CHOOSE_PROVIDER),
         ("来分期逾期了怎么办", IntentId.OUT_OF_SCOPE),
+        ("京东商城买手机能分期吗", IntentId.OUT_OF_SCOPE),  # another shop's 商城 is not this shop
+        ("my payday is on the 15th, when is my next payment due", IntentId.NEXT_DUE),  # no payday loan
         ("出差回来才想起来分期的事，帮我看下有没有逾期", IntentId.OVERDUE_STATUS),
         ("逾期咋办", IntentId.OVERDUE),
         ("还款日", IntentId.VIEW_BILLS),
@@ -114,6 +127,25 @@ def test_common_second_readings_follow_pypinyins_phrase_dictionary() -> None:
     assert derived == COMMON_SECOND_READINGS
 
 
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("除了自动扣款还能怎么还", IntentId.MANUAL),  # about the other ways, not auto-debit
+        ("自动扣款怎么还", IntentId.AUTO_DEBIT),
+        ("除了身份证还要准备什么", IntentId.IDENTITY_VERIFICATION),  # the whole message still names it
+    ],
+)
+def test_besides_x_asks_about_something_else(matcher: Matcher, message: str, intent: IntentId) -> None:
+    assert matcher.match(message).intent is intent
+
+
+def test_words_no_example_uses_lower_the_confidence(matcher: Matcher) -> None:
+    """Each character of 签证 occurs in some example (签约, 身份证); the word 签证 in none."""
+    assert words("签证逾期了怎么办") == ["签证", "逾期", "了", "怎么办"]
+    assert matcher.novelty("签证逾期了怎么办", []) > 0 == matcher.novelty("分期逾期了怎么办", [])
+    assert matcher.match("签证逾期了怎么办").confidence < matcher.match("分期逾期了怎么办").confidence
+
+
 def test_confidence_and_alternatives(matcher: Matcher) -> None:
     match = matcher.match("提前还款要手续费吗")
     assert 0.0 <= match.confidence <= 1.0
@@ -122,15 +154,20 @@ def test_confidence_and_alternatives(matcher: Matcher) -> None:
     assert [c.confidence for c in match.alternatives] == sorted((c.confidence for c in match.alternatives), reverse=True)
 
 
-def test_own_evaluation_set_holds_its_level(matcher: Matcher) -> None:
-    report = evaluate(read_sets(sorted(EVAL_DIR.glob("*.yaml"))), lambda text: matcher.match(text).intent.value)
-    assert report.overall.total >= 600
-    assert report.overall.rate >= OWN_SET_MIN_ACCURACY
-    # Out-of-scope kinds are held by the recall figure instead.
-    weak = {kind: t.rate for kind, t in report.by_kind.items() if kind not in OOS_KINDS and t.rate < OWN_SET_MIN_KIND_ACCURACY}
+def test_every_labelled_set_has_a_level() -> None:
+    assert sorted(path.name for path in EVAL_DIR.glob("*.yaml")) == sorted(LEVELS)
+
+
+@pytest.mark.parametrize("name", sorted(LEVELS))
+def test_evaluation_set_holds_its_level(matcher: Matcher, name: str) -> None:
+    level = LEVELS[name]
+    report = evaluate(read_sets([EVAL_DIR / name]), lambda text: matcher.match(text).intent.value)
+    assert report.overall.total >= 400
+    assert report.overall.rate >= level.min_accuracy
+    weak = {kind: t.rate for kind, t in report.by_kind.items() if kind not in OOS_KINDS and t.rate < level.min_kind_accuracy}
     assert weak == {}
-    assert report.oos_recall >= OWN_SET_MIN_OOS_RECALL
-    assert report.false_rejection <= OWN_SET_MAX_FALSE_REJECTION
+    assert report.oos_recall >= level.min_oos_recall
+    assert report.false_rejection <= level.max_false_rejection
 
 
 @pytest.mark.skipif(not SHARED_SAMPLE.exists(), reason="the shared sample lives in ../shared")
