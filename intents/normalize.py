@@ -46,7 +46,7 @@ NUMBER = "#"
 # diluting the similarity of short messages.
 FILLER_CHARS = frozenset("啊呀呢吧嘛呗哦哈啦哇嗯呐咧喔额呃哎唉诶噢捏滴")
 ENGLISH_STOPWORDS = frozenset(
-    "a an the please pls plz thx is are am be been do does did to of so just hey um uh ok okay".split()
+    "a an the please pls plz thx is are am be been do does did to of so just hey um uh ok okay and or but now also really should would could".split()
 )
 
 

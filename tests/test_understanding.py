@@ -11,7 +11,7 @@ import pytest
 from bot.evaluation import evaluate, read_sets
 from intents.catalogue import IntentId
 from intents.matcher import Matcher
-from intents.normalize import normalize, words
+from intents.normalize import normalize, tokens, words
 from intents.pinyin import COMMON_SECOND_READINGS, toneless
 
 EVAL_DIR = Path(__file__).parent / "eval"
@@ -30,10 +30,11 @@ class Level:
 
 
 LEVELS = {
-    "own.yaml": Level(min_accuracy=0.97, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.01),
-    "dev.yaml": Level(min_accuracy=0.96, min_kind_accuracy=0.92, min_oos_recall=0.95, max_false_rejection=0.01),
+    "own.yaml": Level(min_accuracy=0.975, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.01),
+    "dev.yaml": Level(min_accuracy=0.965, min_kind_accuracy=0.94, min_oos_recall=0.95, max_false_rejection=0.005),
+    "holdout.yaml": Level(min_accuracy=0.97, min_kind_accuracy=0.95, min_oos_recall=0.93, max_false_rejection=0.0125),
 }
-SAMPLE_MIN_ACCURACY = 0.97
+SAMPLE_MIN_ACCURACY = 0.98
 OOS_KINDS = {"oos", "near_oos"}
 
 
@@ -49,6 +50,12 @@ OOS_KINDS = {"oos", "near_oos"}
 )
 def test_normalize(raw: str, normalized: str) -> None:
     assert normalize(raw) == normalized
+
+
+def test_english_function_words_are_not_read_as_words_no_example_uses(matcher: Matcher) -> None:
+    """"should" and "now" occur in no example; counted, they would make a plain question look foreign."""
+    assert tokens(normalize("I forgot to pay and now what should I do")) == ["i", "forgot", "pay", "what", "i"]
+    assert matcher.match("which provider should I choose at checkout").confidence >= matcher.threshold + 0.2
 
 
 @pytest.mark.parametrize(
