@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
-from intents.normalize import ENGLISH_STOPWORDS, is_cjk, normalize, tokens
+from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tokens
 from intents.pinyin import sound_keys, split_syllables
 from knowledge.model import Lexicon
 
@@ -23,7 +23,6 @@ _NGRAM_SIZES = (4, 3, 2)
 _MIN_NGRAM_COUNT = 2
 """An n-gram must occur this often in the examples to be a repair target: one-off n-grams are mostly
 fragments across word boundaries, and correcting towards them would do more harm than good."""
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 
@@ -42,7 +41,7 @@ class Analyzer:
         texts = [self._rewrite(normalize(example)) for example in examples]
         grams: Counter[str] = Counter()
         for text in texts:
-            for run in _CJK_RUN.findall(text):
+            for run in CJK_RUN.findall(text):
                 for size in (*_NGRAM_SIZES, 1):
                     grams.update(run[i : i + size] for i in range(len(run) - size + 1))
         self._known = frozenset(grams)
@@ -72,7 +71,7 @@ class Analyzer:
     def _repair(self, normalized: str) -> str:
         # English shorthand is rewritten before pinyin reading ("see ya" is no pinyin), Chinese after.
         text = self._rewrite(self._from_pinyin(self._rewrite(normalized)))
-        return _CJK_RUN.sub(lambda match: self._fix_homophones(match.group(0)), text)
+        return CJK_RUN.sub(lambda match: self._fix_homophones(match.group(0)), text)
 
     def _fix_homophones(self, run: str) -> str:
         """Greedy left to right: keep known n-grams, replace unknown ones that sound like a known one."""

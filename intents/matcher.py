@@ -137,8 +137,9 @@ class Matcher:
         return weight * best_example + (1 - weight) * topic
 
     def novelty(self, prepared: str, tokens: list[str]) -> float:
-        """The share of the message's words (Chinese words of two or more characters, and Latin
-        tokens) that are real words no in-scope example uses, in [0, 1].
+        """The share of the message's words that are Chinese words of two or more characters no
+        in-scope example uses, in [0, 1]. Latin tokens count among the words; whether they are known
+        is left to ``coverage``, since a stem is already a word.
 
         Coverage counts characters, and the characters of 签证 or 航班 each occur somewhere in the
         examples (签约, 身份证): 签证逾期了怎么办 would look entirely familiar. Read as words it is not.

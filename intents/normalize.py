@@ -36,7 +36,7 @@ _CONTRACTIONS = (
 _CJK_NUMBER = re.compile(r"[零一二两三四五六七八九十百千万]+(?=期|块|元|个月|万|千)")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*[kw]?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z]+|#")
 
 NUMBER = "#"
@@ -94,4 +94,4 @@ def words(text: str) -> list[str]:
     The matcher compares characters; words tell it which of them belong together, so that 签证 in
     签证逾期了 is seen as one word that no example uses rather than two characters that some do.
     """
-    return [word for run in _CJK_RUN.findall(text) for word in rjieba.cut(run, False)]
+    return [word for run in CJK_RUN.findall(text) for word in rjieba.cut(run, False)]
