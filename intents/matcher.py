@@ -93,14 +93,14 @@ class Matcher:
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
         examples = [
-            (intent, text)
-            for intent, text in examples
-            if intent is not IntentId.OUT_OF_SCOPE or not self._about_other_product(self.analyzer.prepare(text))
+            (intent, prepared)
+            for intent, prepared in ((intent, self.analyzer.prepare(text)) for intent, text in examples)
+            if intent is not IntentId.OUT_OF_SCOPE or not self._about_other_product(prepared)
         ]
 
         self._intents = sorted(knowledge.intents)
         position = {intent: i for i, intent in enumerate(self._intents)}
-        token_lists = [self.analyzer.tokens(text) for _, text in examples]
+        token_lists = [tokenize(prepared) for _, prepared in examples]
         self._codes: dict[str, str] = {}
         for tokens in token_lists:
             for token in tokens:
@@ -117,9 +117,9 @@ class Matcher:
         self._unknown_idf = math.log(len(in_scope)) + 1.0
         self._domain_words = frozenset(
             word
-            for intent, text in examples
+            for intent, prepared in examples
             if intent is not IntentId.OUT_OF_SCOPE
-            for word in words(self.analyzer.prepare(text))
+            for word in words(prepared)
             if len(word) > 1
         )
 
@@ -216,11 +216,12 @@ class Matcher:
         if self._names_other_product(named) and not (
             best.intent is IntentId.CREDIT and self._product_follows_credit(named)
         ):
-            if not self._names_shop(_strip(named, self._products)):
+            unnamed = _strip(named, self._products)
+            if not self._names_shop(unnamed):
                 return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
             # Paying at the shop with another lender's product: the product's own words ("credit" in
             # "credit card") say nothing about what is asked, so the rest of the message decides.
-            rest = tokenize(_strip(named, self._products))
+            rest = tokenize(unnamed)
             if rest and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if top is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
