@@ -432,7 +432,7 @@ def _edit_early_answer(kb: Path, new: str) -> None:
 async def test_admin_reload_serves_the_edit_and_a_broken_edit_keeps_the_last_good_one(
     api: FakeBotApi, start_bot: StartBot, dialogue: Dialogue, kb_copy: Path
 ) -> None:
-    await start_bot(dialogue, source=KnowledgeSource(kb_copy, 0.4, frozenset({ADMIN})))
+    await start_bot(dialogue, source=KnowledgeSource(kb_copy, dialogue.matcher.threshold, frozenset({ADMIN})))
     admin, customer = api.private_chat(ADMIN), api.private_chat(6002)
     _edit_early_answer(kb_copy, EARLY_ANSWER)
     assert (await say(api, customer, "/reload"))["text"] == UNKNOWN_COMMAND[Lang.ZH]  # not an admin
@@ -455,7 +455,7 @@ async def test_sighup_reloads_and_a_broken_edit_is_logged_and_refused(
     dialogue: Dialogue, kb_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     assistant = Assistant(Dialogue(dialogue.knowledge, dialogue.matcher))
-    reloader = KnowledgeReloader(assistant, KnowledgeSource(kb_copy, 0.4, frozenset()))
+    reloader = KnowledgeReloader(assistant, KnowledgeSource(kb_copy, dialogue.matcher.threshold, frozenset()))
     loop = asyncio.get_running_loop()
     reloader.install(loop)
     try:
