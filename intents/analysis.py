@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
-from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tokens
+from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tokens, words
 from intents.pinyin import sound_keys, split_syllables
 from knowledge.model import Lexicon
 
@@ -45,6 +45,12 @@ class Analyzer:
                 for size in (*_NGRAM_SIZES, 1):
                     grams.update(run[i : i + size] for i in range(len(run) - size + 1))
         self._known = frozenset(grams)
+        # The words a repair may produce inside a real word: the examples' words, as the general
+        # dictionary segments them, and the lexicon's names, which it does not know (花呗).
+        named = (*lexicon.other_products, *lexicon.shop_terms, *lexicon.credit_terms)
+        self._words = frozenset(word for text in texts for word in words(text) if len(word) > 1) | {
+            normalize(term) for term in named
+        }
         self._by_sound: dict[tuple[str, ...], str] = {}
         for gram, count in grams.most_common():
             if count < _MIN_NGRAM_COUNT:
@@ -75,6 +81,7 @@ class Analyzer:
 
     def _fix_homophones(self, run: str) -> str:
         """Greedy left to right: keep known n-grams, replace unknown ones that sound like a known one."""
+        word_at = self._word_spans(run)
         out, i = [], 0
         while i < len(run):
             for size in _NGRAM_SIZES:
@@ -82,7 +89,7 @@ class Analyzer:
                 if len(gram) < size:
                     continue
                 replacement = gram if gram in self._known else self._sound_alike_typo(gram)
-                if replacement:
+                if replacement and (replacement == gram or self._keeps_real_words(run, i, replacement, word_at)):
                     out.append(replacement)
                     i += size
                     break
@@ -90,6 +97,35 @@ class Analyzer:
                 out.append(run[i])
                 i += 1
         return "".join(out)
+
+    @staticmethod
+    def _word_spans(run: str) -> list[tuple[int, int] | None]:
+        """For each character of the run, the span of the word of two or more characters it belongs to."""
+        spans: list[tuple[int, int] | None] = []
+        for word in words(run):
+            start = len(spans)
+            spans.extend([(start, start + len(word)) if len(word) > 1 else None] * len(word))
+        return spans
+
+    def _keeps_real_words(
+        self, run: str, start: int, replacement: str, word_at: list[tuple[int, int] | None]
+    ) -> bool:
+        """Whether replacing ``run[start:]`` with ``replacement`` leaves every real word it touches a
+        word: a changed character inside a dictionary word must turn that word into one the examples
+        use. 预期 → 逾期 and 帐单 → 账单 do; 记得 → 计得, 月底 → 月的 and 到底 → 到第 do not, so they stay.
+        """
+        for offset, char in enumerate(replacement):
+            position = start + offset
+            span = word_at[position]
+            if char == run[position] or span is None:
+                continue
+            first, end = span
+            corrected = "".join(
+                replacement[p - start] if start <= p < start + len(replacement) else run[p] for p in range(first, end)
+            )
+            if corrected not in self._words:
+                return False
+        return True
 
     def _sounds_like(self, gram: str) -> str | None:
         return next((self._by_sound[key] for key in sound_keys(gram) if key in self._by_sound), None)

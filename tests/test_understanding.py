@@ -66,6 +66,8 @@ def test_english_function_words_are_not_read_as_words_no_example_uses(matcher: M
         ("预期了怎么办", "逾期"),
         ("帐单在哪看", "账单"),
         ("会影响争信吗", "征信"),
+        ("我的定单", "我的订单"),
+        ("花被能分期吗", "花呗"),  # a lexicon name, which the general dictionary does not know
         ("wo de zhangdan", "我的账单"),
         ("fenqi zenme mai", "分期"),
     ],
@@ -78,6 +80,15 @@ def test_sound_alike_typos_and_typed_pinyin_are_repaired(matcher: Matcher, typed
 def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher, word: str) -> None:
     """都记 sounds like 逾期 and 是要 like 什么, but a typo changes one character, not a whole word."""
     assert word in matcher.analyzer.prepare(f"我想问一下{word}的事")
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("我记得扣过了", "我记得"), ("月底扣款吗", "月底"), ("到底怎么还", "到底"), ("做个下半年的预算", "预算")],
+)
+def test_a_real_word_is_only_repaired_into_a_word_the_examples_use(matcher: Matcher, typed: str, kept: str) -> None:
+    """记得 sounds like 计得 and 月底 like 月的, fragments of the examples; 预期 → 逾期 is repaired above."""
+    assert kept in matcher.analyzer.prepare(typed)
 
 
 @pytest.mark.parametrize(
