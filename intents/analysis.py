@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
+from spellchecker import SpellChecker
 from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tokens, words
 from intents.pinyin import sound_keys, split_syllables
 from knowledge.model import Lexicon
@@ -25,6 +26,15 @@ _MIN_NGRAM_COUNT = 2
 fragments across word boundaries, and correcting towards them would do more harm than good."""
 _LATIN_WORD = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+_MIN_SPELLED_LENGTH = 4
+"""Shorter Latin words are left as typed: one edit away from too many words to guess which was meant."""
+
+
+@cache
+def _english_dictionary() -> SpellChecker:
+    """pyspellchecker's English word frequencies, loaded once per process: they do not depend on the
+    knowledge base, and every matcher (reloads, ``kb check``'s folds) shares them."""
+    return SpellChecker(distance=1)
 
 
 class Analyzer:
@@ -33,6 +43,7 @@ class Analyzer:
     def __init__(self, lexicon: Lexicon, examples: Iterable[str]) -> None:
         variants = sorted(lexicon.synonyms, key=len, reverse=True)
         self._synonyms = {normalize(variant): normalize(lexicon.synonyms[variant]) for variant in variants}
+        self._synonyms |= {normalize(filler): " " for filler in sorted(lexicon.fillers, key=len, reverse=True)}
         cjk = [key for key in self._synonyms if any(is_cjk(char) for char in key)]
         latin = [key for key in self._synonyms if key not in cjk]
         alternatives = [re.escape(key) for key in cjk] + [rf"\b{re.escape(key)}\b" for key in latin]
@@ -61,6 +72,7 @@ class Analyzer:
             word for text in texts for word in _LATIN_WORD.findall(text)
         ) | ENGLISH_STOPWORDS
         self.repair = lru_cache(maxsize=16384)(self._repair)
+        self._spelled = lru_cache(maxsize=16384)(self._spell)
 
     def prepare(self, text: str) -> str:
         """Normalised, rewritten and repaired text: what the matcher and the log see."""
@@ -72,11 +84,13 @@ class Analyzer:
     def _rewrite(self, text: str) -> str:
         if self._synonym_pattern is None:
             return text
-        return self._synonym_pattern.sub(lambda match: self._synonyms[match.group(0)], text)
+        return " ".join(self._synonym_pattern.sub(lambda match: self._synonyms[match.group(0)], text).split())
 
     def _repair(self, normalized: str) -> str:
-        # English shorthand is rewritten before pinyin reading ("see ya" is no pinyin), Chinese after.
-        text = self._rewrite(self._from_pinyin(self._rewrite(normalized)))
+        # English shorthand is rewritten before spelling and pinyin reading ("see ya" is no pinyin),
+        # Chinese and corrected English after.
+        spelled = _LATIN_WORD.sub(lambda match: self._spelled(match.group(0)), self._rewrite(normalized))
+        text = self._rewrite(self._from_pinyin(spelled))
         return CJK_RUN.sub(lambda match: self._fix_homophones(match.group(0)), text)
 
     def _fix_homophones(self, run: str) -> str:
@@ -126,6 +140,16 @@ class Analyzer:
             if corrected not in self._words:
                 return False
         return True
+
+    def _spell(self, word: str) -> str:
+        """An English typo (thnaks, intrest) corrected by one edit, to a word of the examples where one
+        fits, else to the commonest English word. Words the examples or the dictionary know, and pinyin
+        (fenqi, zhangdan), are left to the other steps."""
+        dictionary = _english_dictionary()
+        if len(word) < _MIN_SPELLED_LENGTH or word in self._english or word in dictionary or split_syllables(word):
+            return word
+        candidates = dictionary.candidates(word) or set()
+        return min(candidates & self._english, default=None) or dictionary.correction(word) or word
 
     def _sounds_like(self, gram: str) -> str | None:
         return next((self._by_sound[key] for key in sound_keys(gram) if key in self._by_sound), None)

@@ -37,7 +37,8 @@ class Lexicon:
     examples use; ``other_products`` names products this assistant must not answer for, unless the
     message also names one of the ``shop_terms`` (paying *at Xiaomi Mall* with them is in scope) or
     names them after one of the ``credit_terms`` (whether this credit record affects a mortgage).
-    ``product_lookalikes`` are phrases that contain a product's name without naming it.
+    ``product_lookalikes`` are phrases that contain a product's name without naming it. ``fillers``
+    only add emphasis (到底, 究竟) and are left out before comparing.
     """
 
     synonyms: dict[str, str]
@@ -45,6 +46,7 @@ class Lexicon:
     shop_terms: tuple[str, ...]
     credit_terms: tuple[str, ...]
     product_lookalikes: tuple[str, ...]
+    fillers: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class Level:
 LEVELS = {
     "own.yaml": Level(min_accuracy=0.975, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.01),
     "dev.yaml": Level(min_accuracy=0.965, min_kind_accuracy=0.94, min_oos_recall=0.95, max_false_rejection=0.005),
+    "dev2.yaml": Level(min_accuracy=0.935, min_kind_accuracy=0.875, min_oos_recall=0.875, max_false_rejection=0.016),
     "holdout.yaml": Level(min_accuracy=0.97, min_kind_accuracy=0.95, min_oos_recall=0.93, max_false_rejection=0.0125),
 }
 SAMPLE_MIN_ACCURACY = 0.98
@@ -69,6 +70,8 @@ def test_english_function_words_are_not_read_as_words_no_example_uses(matcher: M
         ("我的定单", "我的订单"),
         ("花被能分期吗", "花呗"),  # a lexicon name, which the general dictionary does not know
         ("wo de zhangdan", "我的账单"),
+        ("how do i repay erly", "repay early"),  # English typos, one edit from a word
+        ("my autopay faild", "auto debit fail"),  # then the examples' wording
         ("fenqi zenme mai", "分期"),
     ],
 )
@@ -84,11 +87,16 @@ def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher
 
 @pytest.mark.parametrize(
     ("typed", "kept"),
-    [("我记得扣过了", "我记得"), ("月底扣款吗", "月底"), ("到底怎么还", "到底"), ("做个下半年的预算", "预算")],
+    [("我记得扣过了", "我记得"), ("月底扣款吗", "月底"), ("有时候扣不上", "有时候"), ("做个下半年的预算", "预算")],
 )
 def test_a_real_word_is_only_repaired_into_a_word_the_examples_use(matcher: Matcher, typed: str, kept: str) -> None:
     """记得 sounds like 计得 and 月底 like 月的, fragments of the examples; 预期 → 逾期 is repaired above."""
     assert kept in matcher.analyzer.prepare(typed)
+
+
+def test_emphasis_is_left_out_and_real_english_words_are_kept(matcher: Matcher) -> None:
+    assert matcher.analyzer.prepare("到底怎么还") == matcher.analyzer.prepare("怎么还")
+    assert matcher.analyzer.prepare("my xiaomi redmi payment") == "my xiaomi redmi payment"
 
 
 @pytest.mark.parametrize(
