@@ -40,7 +40,7 @@ from knowledge.yamlnodes import KnowledgeBaseError
 
 NEAR_DUPLICATE = 90.0
 """Normalised Indel similarity (0–100) from which examples of two intents count as near-duplicates."""
-MIN_EXAMPLES = {Lang.ZH: 20, Lang.EN: 6}
+MIN_EXAMPLES = {Lang.ZH: 20, Lang.EN: 12}
 FOLDS = 5
 CLEAR_MARGIN = 0.8
 """How far ahead of its own intent another intent must be for a held-out example to be an error.
