@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     timezone: str = "Asia/Shanghai"
-    confidence_threshold: float = Field(default=0.39, ge=0.0, le=1.0)
+    confidence_threshold: float = Field(default=0.42, ge=0.0, le=1.0)
     reminder_time: time = Field(default=time(9, 0), description="When the daily reminders go out, in TIMEZONE.")
     reminder_days_before: Annotated[tuple[int, ...], NoDecode] = Field(
         default=DEFAULT_DAYS_BEFORE, description="Days before a due date with a reminder, e.g. 3,1."

@@ -32,8 +32,9 @@ _MIN_SPELLED_LENGTH = 4
 
 @cache
 def _english_dictionary() -> SpellChecker:
-    """pyspellchecker's English word frequencies, loaded once per process: they do not depend on the
-    knowledge base, and every matcher (reloads, ``kb check``'s folds) shares them."""
+    """pyspellchecker's English word frequencies (about 25 MB), loaded once per process and only when
+    a message first has a Latin word the examples do not know: they do not depend on the knowledge
+    base, so every matcher (reloads, ``kb check``'s folds) shares them."""
     return SpellChecker(distance=1)
 
 
@@ -145,8 +146,10 @@ class Analyzer:
         """An English typo (thnaks, intrest) corrected by one edit, to a word of the examples where one
         fits, else to the commonest English word. Words the examples or the dictionary know, and pinyin
         (fenqi, zhangdan), are left to the other steps."""
+        if len(word) < _MIN_SPELLED_LENGTH or word in self._english or split_syllables(word):
+            return word
         dictionary = _english_dictionary()
-        if len(word) < _MIN_SPELLED_LENGTH or word in self._english or word in dictionary or split_syllables(word):
+        if word in dictionary:
             return word
         candidates = dictionary.candidates(word) or set()
         return min(candidates & self._english, default=None) or dictionary.correction(word) or word
@@ -200,7 +203,8 @@ class Analyzer:
 
     def _hanzi(self, syllables: tuple[str, ...]) -> str | None:
         """Characters for a syllable sequence, longest known n-grams first, single characters last (the
-        commonest example character with that reading); None if any syllable fails."""
+        commonest example character with that reading); None if any syllable fails, or if several
+        syllables spell no known phrase at all: "mate" is no 吗特, whereas a lone "qi" is 期."""
         out, i = [], 0
         while i < len(syllables):
             for size in (*_NGRAM_SIZES, 1):
@@ -211,4 +215,6 @@ class Analyzer:
                     break
             else:
                 return None
+        if len(syllables) > 1 and len(out) == len(syllables):
+            return None
         return "".join(out)

@@ -50,6 +50,8 @@ NOVELTY_WEIGHT = 0.25
 """How far the confidence of a short message made only of words foreign to the service falls (see ``Matcher.novelty``)."""
 CLAUSE_WEIGHT = 0.5
 """Share of the reading of the asking parts (see ``Matcher._asked``) in the score; the whole message has the rest."""
+MIN_CLAUSE_TOKENS = 4
+"""A shorter clause belongs to the one before it: "想分期入手个平板，咋搞" asks how to do what comes first."""
 _CLAUSE_BREAK = re.compile(r"[，。？！；：,;:?!\n]+|\.(?:\s+|$)")
 """Punctuation between clauses; a full stop only before a space, so "3999.50" stays one amount."""
 _EXCLUDED = re.compile(r"除了\S{1,12}?(?:以外|之外)?(?=还|也|都|另外|其他|其它|别的|\s|$)")
@@ -169,7 +171,13 @@ class Matcher:
             return [rest]
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
             return []
-        clauses = [clause for part in _CLAUSE_BREAK.split(text) if (clause := tokenize(self.analyzer.prepare(part)))]
+        clauses: list[list[str]] = []
+        for part in _CLAUSE_BREAK.split(text):
+            clause = tokenize(self.analyzer.prepare(part))
+            if clauses and len(clause) < MIN_CLAUSE_TOKENS:
+                clauses[-1] += clause
+            elif clause:
+                clauses.append(clause)
         return clauses if len(clauses) > 1 else []
 
     def _asked_scores(self, asked: Sequence[list[str]]) -> np.ndarray:

@@ -31,9 +31,9 @@ class Level:
 
 LEVELS = {
     "own.yaml": Level(min_accuracy=0.975, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.01),
-    "dev.yaml": Level(min_accuracy=0.965, min_kind_accuracy=0.94, min_oos_recall=0.95, max_false_rejection=0.005),
-    "dev2.yaml": Level(min_accuracy=0.935, min_kind_accuracy=0.875, min_oos_recall=0.875, max_false_rejection=0.016),
-    "holdout.yaml": Level(min_accuracy=0.97, min_kind_accuracy=0.95, min_oos_recall=0.93, max_false_rejection=0.0125),
+    "dev.yaml": Level(min_accuracy=0.98, min_kind_accuracy=0.96, min_oos_recall=0.96, max_false_rejection=0.005),
+    "dev2.yaml": Level(min_accuracy=0.96, min_kind_accuracy=0.90, min_oos_recall=0.91, max_false_rejection=0.0075),
+    "holdout.yaml": Level(min_accuracy=0.98, min_kind_accuracy=0.975, min_oos_recall=0.96, max_false_rejection=0.0075),
 }
 SAMPLE_MIN_ACCURACY = 0.98
 OOS_KINDS = {"oos", "near_oos"}
@@ -127,6 +127,15 @@ def test_a_long_message_is_about_what_it_asks_last(matcher: Matcher) -> None:
     message = "照你说的在我的订单里找到了分期账单，每期还款日也记到手机日历上了，真是帮大忙了，谢谢你"
     assert matcher.match(message).intent is IntentId.THANKS
     assert matcher.match(message.rsplit("，", 1)[0] + "，账单在哪看").intent is IntentId.VIEW_BILLS
+
+
+def test_a_short_clause_is_read_with_the_one_before_it(matcher: Matcher) -> None:
+    """Read alone, "行不行啊" and "咋搞" ask nothing; they ask how to do what the first clause says."""
+    assert matcher.match("想给孩子分期买个平板学习用，行不行啊，咋搞").intent is IntentId.CHECKOUT_FLOW
+
+
+def test_forms_of_address_are_left_out(matcher: Matcher) -> None:
+    assert matcher.analyzer.prepare("多谢老铁") == matcher.analyzer.prepare("多谢")
 
 
 @pytest.mark.parametrize(("typed", "kept"), [("cheers mate", "mate"), ("ok nuo", "nuo"), ("新的账单", "新的"), ("可是我没钱", "可是")])
