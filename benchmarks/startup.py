@@ -19,7 +19,6 @@ from bot.cli import build_dialogue
 from bot.settings import Settings
 dialogue = build_dialogue(Settings())
 dialogue.matcher.match("分期怎么买")
-dialogue.matcher.match("how do I repay erly")  # an English typo loads the spelling dictionary too
 status = Path("/proc/self/status").read_text()
 print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
 """

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tokens, words
 from intents.pinyin import sound_keys, split_syllables
@@ -32,9 +34,8 @@ _MIN_SPELLED_LENGTH = 4
 
 @cache
 def _english_dictionary() -> SpellChecker:
-    """pyspellchecker's English word frequencies (about 25 MB), loaded once per process and only when
-    a message first has a Latin word the examples do not know: they do not depend on the knowledge
-    base, so every matcher (reloads, ``kb check``'s folds) shares them."""
+    """pyspellchecker's English words (about 25 MB, 0.2 s), loaded once per process: they do not
+    depend on the knowledge base, so every matcher (reloads, ``kb check``'s folds) shares them."""
     return SpellChecker(distance=1)
 
 
@@ -50,7 +51,8 @@ class Analyzer:
         alternatives = [re.escape(key) for key in cjk] + [rf"\b{re.escape(key)}\b" for key in latin]
         self._synonym_pattern = re.compile("|".join(alternatives)) if alternatives else None
 
-        texts = [self._rewrite(normalize(example)) for example in examples]
+        typed = [normalize(example) for example in examples]
+        texts = [self._rewrite(text) for text in typed]
         grams: Counter[str] = Counter()
         for text in texts:
             for run in CJK_RUN.findall(text):
@@ -73,7 +75,14 @@ class Analyzer:
             word for text in texts for word in _LATIN_WORD.findall(text)
         ) | ENGLISH_STOPWORDS
         self.repair = lru_cache(maxsize=16384)(self._repair)
+        # What an English typo may be corrected to: the examples' words as typed and the lexicon's
+        # English wording, sorted so that a tie always goes the same way.
+        self._spelling_targets = sorted(
+            {word for text in typed for word in _LATIN_WORD.findall(text)}
+            | {word for pair in self._synonyms.items() for text in pair for word in _LATIN_WORD.findall(text)}
+        )
         self._spelled = lru_cache(maxsize=16384)(self._spell)
+        self._dictionary = _english_dictionary()  # now, not in the middle of the first English reply
 
     def prepare(self, text: str) -> str:
         """Normalised, rewritten and repaired text: what the matcher and the log see."""
@@ -143,16 +152,13 @@ class Analyzer:
         return True
 
     def _spell(self, word: str) -> str:
-        """An English typo (thnaks, intrest) corrected by one edit, to a word of the examples where one
-        fits, else to the commonest English word. Words the examples or the dictionary know, and pinyin
-        (fenqi, zhangdan), are left to the other steps."""
-        if len(word) < _MIN_SPELLED_LENGTH or word in self._english or split_syllables(word):
+        """An English typo (thnaks, intrest) corrected to a word of the examples or the lexicon one edit
+        away (a transposition counts as one). Real English words (pyspellchecker's dictionary) are never
+        corrected, so "lol" does not become "lot"; pinyin (fenqi, zhangdan) is left to its own step."""
+        if len(word) < _MIN_SPELLED_LENGTH or word in self._english or word in self._dictionary or split_syllables(word):
             return word
-        dictionary = _english_dictionary()
-        if word in dictionary:
-            return word
-        candidates = dictionary.candidates(word) or set()
-        return min(candidates & self._english, default=None) or dictionary.correction(word) or word
+        nearest = process.extractOne(word, self._spelling_targets, scorer=OSA.distance, score_cutoff=1)
+        return nearest[0] if nearest else word
 
     def _sounds_like(self, gram: str) -> str | None:
         return next((self._by_sound[key] for key in sound_keys(gram) if key in self._by_sound), None)
