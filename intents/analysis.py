@@ -61,7 +61,7 @@ class Analyzer:
         self._known = frozenset(grams)
         # The words a repair may produce inside a real word: the examples' words, as the general
         # dictionary segments them, and the lexicon's names, which it does not know (花呗).
-        named = (*lexicon.other_products, *lexicon.shop_terms, *lexicon.credit_terms)
+        named = (*lexicon.other_products, *lexicon.other_shops, *lexicon.shop_terms, *lexicon.credit_terms)
         self._words = frozenset(word for text in texts for word in words(text) if len(word) > 1) | {
             normalize(term) for term in named
         }

@@ -87,9 +87,15 @@ class Matcher:
             (intent.id, text) for intent in knowledge.intents.values() for texts in intent.examples.values() for text in texts
         ]
         self.analyzer = Analyzer(knowledge.lexicon, (text for _, text in examples))
+        lexicon = knowledge.lexicon
         # Longest first, so that stripping 华为商城 takes its 商城 along before 华为 alone would match.
-        self._products = tuple(sorted((normalize(t) for t in knowledge.lexicon.other_products), key=len, reverse=True))
-        self._shop = tuple(normalize(term) for term in knowledge.lexicon.shop_terms)
+        self._products = tuple(
+            sorted((normalize(t) for t in (*lexicon.other_products, *lexicon.other_shops)), key=len, reverse=True)
+        )
+        self._other_shops = tuple(normalize(term) for term in lexicon.other_shops)
+        self._shop = tuple(normalize(term) for term in lexicon.shop_terms)
+        brands = {normalize(term) for term in lexicon.brands}
+        self._shop_names = tuple(term for term in self._shop if term not in brands)
         self._credit = tuple(normalize(term) for term in knowledge.lexicon.credit_terms)
         self._lookalikes = tuple(normalize(term) for term in knowledge.lexicon.product_lookalikes)
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
@@ -224,12 +230,11 @@ class Matcher:
         if self._names_other_product(named) and not (
             best.intent is IntentId.CREDIT and self._product_follows_credit(named)
         ):
-            unnamed = _strip(named, self._products)
-            if not self._names_shop(unnamed):
+            if not self._names_shop(named):
                 return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
             # Paying at the shop with another lender's product: the product's own words ("credit" in
             # "credit card") say nothing about what is asked, so the rest of the message decides.
-            rest = tokenize(unnamed)
+            rest = tokenize(_strip(named, self._products))
             if rest and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if top is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
@@ -245,12 +250,16 @@ class Matcher:
         first_product = min(i for term in self._products if (i := named.find(term)) >= 0)
         return 0 <= credit < first_product
 
-    def _names_shop(self, prepared: str) -> bool:
-        return any(term in prepared for term in self._shop)
+    def _names_shop(self, named: str) -> bool:
+        """Whether the message names this shop besides the other products and shops it names. Beside
+        another shop the maker's brand names its goods (京东上买小米手机), so only the shop's own names count."""
+        terms = self._shop_names if any(shop in named for shop in self._other_shops) else self._shop
+        unnamed = _strip(named, self._products)
+        return any(term in unnamed for term in terms)
 
     def _about_other_product(self, prepared: str) -> bool:
         named = _strip(prepared, self._lookalikes)
-        return self._names_other_product(named) and not self._names_shop(_strip(named, self._products))
+        return self._names_other_product(named) and not self._names_shop(named)
 
 
 def _strip(text: str, phrases: tuple[str, ...]) -> str:

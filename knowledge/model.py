@@ -37,12 +37,16 @@ class Lexicon:
     examples use; ``other_products`` names products this assistant must not answer for, unless the
     message also names one of the ``shop_terms`` (paying *at Xiaomi Mall* with them is in scope) or
     names them after one of the ``credit_terms`` (whether this credit record affects a mortgage).
+    ``other_shops`` likewise, except that beside another shop the ``brands`` among the shop terms name
+    the maker's goods (京东上买小米手机), not this shop.
     ``product_lookalikes`` are phrases that contain a product's name without naming it. ``fillers``
     only add emphasis (到底, 究竟) and are left out before comparing.
     """
 
     synonyms: dict[str, str]
     other_products: tuple[str, ...]
+    other_shops: tuple[str, ...]
+    brands: tuple[str, ...]
     shop_terms: tuple[str, ...]
     credit_terms: tuple[str, ...]
     product_lookalikes: tuple[str, ...]

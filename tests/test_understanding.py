@@ -33,6 +33,7 @@ LEVELS = {
     "own.yaml": Level(min_accuracy=0.975, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.01),
     "dev.yaml": Level(min_accuracy=0.98, min_kind_accuracy=0.96, min_oos_recall=0.96, max_false_rejection=0.005),
     "dev2.yaml": Level(min_accuracy=0.96, min_kind_accuracy=0.90, min_oos_recall=0.91, max_false_rejection=0.0075),
+    "holdout2.yaml": Level(min_accuracy=0.955, min_kind_accuracy=0.925, min_oos_recall=0.86, max_false_rejection=0.01),
     "holdout.yaml": Level(min_accuracy=0.98, min_kind_accuracy=0.975, min_oos_recall=0.96, max_false_rejection=0.0075),
 }
 SAMPLE_MIN_ACCURACY = 0.98
@@ -110,6 +111,8 @@ def test_emphasis_is_left_out_and_real_english_words_are_kept(matcher: Matcher) 
         ("can I pay with my credit card at xiaomi mall", IntentId.CHOOSE_PROVIDER),
         ("来分期逾期了怎么办", IntentId.OUT_OF_SCOPE),
         ("京东商城买手机能分期吗", IntentId.OUT_OF_SCOPE),  # another shop's 商城 is not this shop
+        ("天猫上买红米能分期吗", IntentId.OUT_OF_SCOPE),  # beside another shop, 红米 is the goods
+        ("红米手机能用花呗分期吗", IntentId.CHOOSE_PROVIDER),  # but with a lender's product, still this shop
         ("my payday is on the 15th, when is my next payment due", IntentId.NEXT_DUE),  # no payday loan
         ("出差回来才想起来分期的事，帮我看下有没有逾期", IntentId.OVERDUE_STATUS),
         ("逾期咋办", IntentId.OVERDUE),
