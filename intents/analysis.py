@@ -61,10 +61,9 @@ class Analyzer:
         self._known = frozenset(grams)
         # The words a repair may produce inside a real word: the examples' words, as the general
         # dictionary segments them, and the lexicon's names, which it does not know (花呗).
-        named = (*lexicon.other_products, *lexicon.other_shops, *lexicon.shop_terms, *lexicon.credit_terms)
-        self._words = frozenset(word for text in texts for word in words(text) if len(word) > 1) | {
-            normalize(term) for term in named
-        }
+        named = (*lexicon.other_products, *lexicon.other_shops, *lexicon.other_apps, *lexicon.shop_terms, *lexicon.credit_terms)
+        self._names = frozenset(normalize(term) for term in named if len(term) > 1 and all(map(is_cjk, term)))
+        self._words = frozenset(word for text in texts for word in words(text) if len(word) > 1) | self._names
         self._by_sound: dict[tuple[str, ...], str] = {}
         for gram, count in grams.most_common():
             if count < _MIN_NGRAM_COUNT:
@@ -122,13 +121,19 @@ class Analyzer:
                 i += 1
         return "".join(out)
 
-    @staticmethod
-    def _word_spans(run: str) -> list[tuple[int, int] | None]:
-        """For each character of the run, the span of the word of two or more characters it belongs to."""
+    def _word_spans(self, run: str) -> list[tuple[int, int] | None]:
+        """For each character of the run, the span of the word of two or more characters it belongs to:
+        a word of the general dictionary, or one of the lexicon's names, which it does not know (捷信
+        must not become 结信)."""
         spans: list[tuple[int, int] | None] = []
         for word in words(run):
             start = len(spans)
             spans.extend([(start, start + len(word)) if len(word) > 1 else None] * len(word))
+        for name in self._names:
+            start = run.find(name)
+            while start >= 0:
+                spans[start : start + len(name)] = [(start, start + len(name))] * len(name)
+                start = run.find(name, start + len(name))
         return spans
 
     def _keeps_real_words(

@@ -97,6 +97,8 @@ class Matcher:
         brands = {normalize(term) for term in lexicon.brands}
         self._shop_names = tuple(term for term in self._shop if term not in brands)
         self._credit = tuple(normalize(term) for term in knowledge.lexicon.credit_terms)
+        self._apps = tuple(normalize(term) for term in lexicon.other_apps)
+        self._installment_terms = tuple(normalize(term) for term in lexicon.installment_terms)
         self._lookalikes = tuple(normalize(term) for term in knowledge.lexicon.product_lookalikes)
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
@@ -237,6 +239,8 @@ class Matcher:
             rest = tokenize(_strip(named, self._products))
             if rest and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
+        if self._about_other_app(named):
+            return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
         if top is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
@@ -256,6 +260,15 @@ class Matcher:
         terms = self._shop_names if any(shop in named for shop in self._other_shops) else self._shop
         unnamed = _strip(named, self._products)
         return any(term in unnamed for term in terms)
+
+    def _about_other_app(self, named: str) -> bool:
+        """Whether the message is about another app itself: it names one, but neither the shop nor
+        installments (支付宝怎么换绑银行卡, but not 能用支付宝还这期吗)."""
+        return (
+            any(app in named for app in self._apps)
+            and not self._names_shop(named)
+            and not any(term in named for term in self._installment_terms)
+        )
 
     def _about_other_product(self, prepared: str) -> bool:
         named = _strip(prepared, self._lookalikes)

@@ -154,7 +154,10 @@ def _read_provider(reader: Reader, node: Node) -> Provider | None:
 # --- lexicon.yaml ----------------------------------------------------------------------------------
 
 
-_LEXICON_LISTS = ("other_products", "other_shops", "brands", "product_lookalikes", "shop_terms", "credit_terms", "fillers")
+_LEXICON_LISTS = (
+    "other_products", "other_shops", "brands", "other_apps", "installment_terms",
+    "product_lookalikes", "shop_terms", "credit_terms", "fillers",
+)
 
 
 def _read_lexicon(reader: Reader) -> Lexicon | None:

@@ -38,7 +38,8 @@ class Lexicon:
     message also names one of the ``shop_terms`` (paying *at Xiaomi Mall* with them is in scope) or
     names them after one of the ``credit_terms`` (whether this credit record affects a mortgage).
     ``other_shops`` likewise, except that beside another shop the ``brands`` among the shop terms name
-    the maker's goods (京东上买小米手机), not this shop.
+    the maker's goods (京东上买小米手机), not this shop. A message naming one of the ``other_apps`` is
+    about that app unless it names the shop or one of the ``installment_terms``.
     ``product_lookalikes`` are phrases that contain a product's name without naming it. ``fillers``
     only add emphasis (到底, 究竟) and are left out before comparing.
     """
@@ -47,6 +48,8 @@ class Lexicon:
     other_products: tuple[str, ...]
     other_shops: tuple[str, ...]
     brands: tuple[str, ...]
+    other_apps: tuple[str, ...]
+    installment_terms: tuple[str, ...]
     shop_terms: tuple[str, ...]
     credit_terms: tuple[str, ...]
     product_lookalikes: tuple[str, ...]
