@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from intents.analysis import MAX_MESSAGE_CHARS, Analyzer
 from intents.catalogue import IntentId
-from intents.normalize import NUMBER, normalize, tokens as tokenize, words
+from intents.normalize import NUMBER, normalize, tagged_runs, tokens as tokenize, words
 from intents.topics import TopicModel, features
 from knowledge.model import KnowledgeBase
 
@@ -48,6 +48,14 @@ _PURCHASE_GUIDES = frozenset(
 )
 NOVELTY_WEIGHT = 0.25
 """How far the confidence of a short message made only of words foreign to the service falls (see ``Matcher.novelty``)."""
+OWNED_ELSEWHERE_WEIGHT = 0.5
+"""How far the confidence of a short message falls when one of the service's nouns belongs to something
+foreign to it (see ``Matcher.owned_elsewhere``)."""
+_NOT_OWNERS = frozenset("mtdfrpcuq")
+"""jieba's tags for numerals, times, adverbs, places, pronouns, prepositions, conjunctions, particles and
+measure words: 十几号扣款, 中旬扣款 and 最新一期 say when or which, not whose."""
+_PAYMENT_INSTRUMENTS = ("行", "卡")
+"""A bank or a card (招行扣款, 工资卡扣款) is what the service debits, not something else's bill."""
 CLAUSE_WEIGHT = 0.5
 """Share of the reading of the asking parts (see ``Matcher._asked``) in the score; the whole message has the rest."""
 MIN_CLAUSE_TOKENS = 4
@@ -99,6 +107,7 @@ class Matcher:
         self._credit = tuple(normalize(term) for term in knowledge.lexicon.credit_terms)
         self._apps = tuple(normalize(term) for term in lexicon.other_apps)
         self._installment_terms = tuple(normalize(term) for term in lexicon.installment_terms)
+        self._owned = frozenset(normalize(term) for term in lexicon.owned_terms)
         self._lookalikes = tuple(normalize(term) for term in knowledge.lexicon.product_lookalikes)
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
@@ -158,6 +167,23 @@ class Matcher:
         units = len(known) + sum(1 for token in tokens if token.isascii())
         return known.count(False) / units if units else 0.0
 
+    def owned_elsewhere(self, prepared: str) -> bool:
+        """Whether one of the service's nouns that something else can own (账单, 逾期, 扣款, …) follows a
+        word no in-scope example uses: 电费账单, 签证逾期 and 基金定投扣款 are about that thing.
+
+        Novelty sees the foreign word too, but as one word among several; here its place says whose
+        bill or deadline the message is about.
+        """
+        return any(
+            following in self._owned
+            and len(word) > 1
+            and word not in self._domain_words
+            and tag[0] not in _NOT_OWNERS
+            and not word.endswith(_PAYMENT_INSTRUMENTS)
+            for run in tagged_runs(prepared)
+            for (word, tag), (following, _) in zip(run, run[1:])
+        )
+
     def coverage(self, tokens: list[str]) -> float:
         """How much of the message (IDF-weighted) is vocabulary of this service's topics, in [0, 1].
 
@@ -196,19 +222,22 @@ class Matcher:
         return sum(w * self._topics.probabilities(features(part)) for w, part in zip(weights / weights.sum(), asked))
 
     def rank(
-        self, tokens: list[str], asked: Sequence[list[str]] = (), novelty: float = 0.0
+        self, tokens: list[str], asked: Sequence[list[str]] = (), novelty: float = 0.0, owned_elsewhere: bool = False
     ) -> tuple[IntentId, tuple[Candidate, ...]]:
         """The top intent (out of scope included) and the in-scope intents by confidence, best first.
 
         ``asked`` are the parts of the message that carry its question (see ``_asked``), ``novelty``
-        the message's share of words foreign to the service (see ``novelty``).
+        the message's share of words foreign to the service (see ``novelty``), ``owned_elsewhere``
+        whether one of its nouns belongs to something foreign (see ``owned_elsewhere``).
         """
         scores = self.scores(tokens)
         if asked:
             scores = (1 - CLAUSE_WEIGHT) * scores + CLAUSE_WEIGHT * self._asked_scores(asked)
         # A long message tells its background in words of its own; those say less about its subject.
-        novelty *= NOVELTY_WEIGHT * min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
-        coverage = self.coverage(tokens) * (1 - novelty)
+        brevity = min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
+        coverage = self.coverage(tokens) * (1 - NOVELTY_WEIGHT * novelty * brevity)
+        if owned_elsewhere:
+            coverage *= 1 - OWNED_ELSEWHERE_WEIGHT * brevity
         ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
         in_scope = tuple(
             Candidate(intent, round(min(1.0, math.sqrt(max(score, 0.0)) * coverage), 4))
@@ -223,7 +252,9 @@ class Matcher:
         tokens = tokenize(prepared)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
-        top, in_scope = self.rank(tokens, self._asked(text, prepared, tokens), self.novelty(prepared, tokens))
+        top, in_scope = self.rank(
+            tokens, self._asked(text, prepared, tokens), self.novelty(prepared, tokens), self.owned_elsewhere(prepared)
+        )
         alternatives = in_scope[:3]
         if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)

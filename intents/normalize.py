@@ -95,3 +95,9 @@ def words(text: str) -> list[str]:
     签证逾期了 is seen as one word that no example uses rather than two characters that some do.
     """
     return [word for run in CJK_RUN.findall(text) for word in rjieba.cut(run, False)]
+
+
+def tagged_runs(text: str) -> list[list[tuple[str, str]]]:
+    """Each run of Chinese in normalised text as jieba's words with their part-of-speech tags
+    (``n`` noun, ``v`` verb, ``m`` numeral, ``t`` time …); words only neighbour within a run."""
+    return [rjieba.tag(run, False) for run in CJK_RUN.findall(text)]

@@ -39,7 +39,9 @@ class Lexicon:
     names them after one of the ``credit_terms`` (whether this credit record affects a mortgage).
     ``other_shops`` likewise, except that beside another shop the ``brands`` among the shop terms name
     the maker's goods (京东上买小米手机), not this shop. A message naming one of the ``other_apps`` is
-    about that app unless it names the shop or one of the ``installment_terms``.
+    about that app unless it names the shop or one of the ``installment_terms``. ``owned_terms`` are
+    the service's nouns that something else can own (电费账单): after a word foreign to the service
+    they make a message less likely to be about it.
     ``product_lookalikes`` are phrases that contain a product's name without naming it. ``fillers``
     only add emphasis (到底, 究竟) and are left out before comparing.
     """
@@ -50,6 +52,7 @@ class Lexicon:
     brands: tuple[str, ...]
     other_apps: tuple[str, ...]
     installment_terms: tuple[str, ...]
+    owned_terms: tuple[str, ...]
     shop_terms: tuple[str, ...]
     credit_terms: tuple[str, ...]
     product_lookalikes: tuple[str, ...]

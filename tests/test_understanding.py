@@ -33,11 +33,11 @@ class Level:
 
 LEVELS = {
     "own.yaml": Level(821, min_accuracy=0.975, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.01),
-    "dev.yaml": Level(420, min_accuracy=0.98, min_kind_accuracy=0.96, min_oos_recall=0.96, max_false_rejection=0.005),
-    "dev2.yaml": Level(400, min_accuracy=0.965, min_kind_accuracy=0.90, min_oos_recall=0.93, max_false_rejection=0.0075),
-    "dev3.yaml": Level(300, min_accuracy=0.925, min_kind_accuracy=0.90, min_oos_recall=0.88, max_false_rejection=0.0125),
-    "holdout.yaml": Level(400, min_accuracy=0.985, min_kind_accuracy=0.975, min_oos_recall=0.97, max_false_rejection=0.005),
-    "holdout2.yaml": Level(400, min_accuracy=0.955, min_kind_accuracy=0.925, min_oos_recall=0.88, max_false_rejection=0.0125),
+    "dev.yaml": Level(420, min_accuracy=0.985, min_kind_accuracy=0.96, min_oos_recall=0.98, max_false_rejection=0.005),
+    "dev2.yaml": Level(400, min_accuracy=0.975, min_kind_accuracy=0.90, min_oos_recall=0.96, max_false_rejection=0.0075),
+    "dev3.yaml": Level(300, min_accuracy=0.95, min_kind_accuracy=0.90, min_oos_recall=0.94, max_false_rejection=0.0125),
+    "holdout.yaml": Level(400, min_accuracy=0.985, min_kind_accuracy=0.975, min_oos_recall=0.97, max_false_rejection=0.0075),
+    "holdout2.yaml": Level(400, min_accuracy=0.96, min_kind_accuracy=0.925, min_oos_recall=0.90, max_false_rejection=0.0125),
 }
 SAMPLE_MIN_ACCURACY = 0.98
 OOS_KINDS = {"oos", "near_oos"}
@@ -187,6 +187,15 @@ def test_words_no_example_uses_lower_the_confidence(matcher: Matcher) -> None:
     assert words("签证逾期了怎么办") == ["签证", "逾期", "了", "怎么办"]
     assert matcher.novelty("签证逾期了怎么办", []) > 0 == matcher.novelty("分期逾期了怎么办", [])
     assert matcher.match("签证逾期了怎么办").confidence < matcher.match("分期逾期了怎么办").confidence
+
+
+def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> None:
+    """宽带账单 is the broadband bill; 中旬扣款 says when, and 招行扣款 names the card's bank, not whose bill."""
+    owned_elsewhere = lambda text: matcher.owned_elsewhere(matcher.analyzer.prepare(text))  # noqa: E731
+    assert owned_elsewhere("宽带账单在哪看") and owned_elsewhere("水费账单怎么交")
+    assert not owned_elsewhere("每个月中旬扣款吗") and not owned_elsewhere("招行扣款失败了")
+    assert matcher.match("宽带账单在哪看").intent is IntentId.OUT_OF_SCOPE
+    assert matcher.match("我的分期账单在哪看").intent is IntentId.VIEW_BILLS
 
 
 def test_confidence_and_alternatives(matcher: Matcher) -> None:
