@@ -64,6 +64,8 @@ class Analyzer:
         named = (*lexicon.other_products, *lexicon.other_shops, *lexicon.other_apps, *lexicon.shop_terms, *lexicon.credit_terms)
         self._names = frozenset(normalize(term) for term in named if len(term) > 1 and all(map(is_cjk, term)))
         self._words = frozenset(word for text in texts for word in words(text) if len(word) > 1) | self._names
+        longest_first = sorted(self._names, key=len, reverse=True)
+        self._name_pattern = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
         self._by_sound: dict[tuple[str, ...], str] = {}
         for gram, count in grams.most_common():
             if count < _MIN_NGRAM_COUNT:
@@ -129,11 +131,9 @@ class Analyzer:
         for word in words(run):
             start = len(spans)
             spans.extend([(start, start + len(word)) if len(word) > 1 else None] * len(word))
-        for name in self._names:
-            start = run.find(name)
-            while start >= 0:
-                spans[start : start + len(name)] = [(start, start + len(name))] * len(name)
-                start = run.find(name, start + len(name))
+        for name in self._name_pattern.finditer(run) if self._name_pattern else ():
+            start, end = name.span()
+            spans[start:end] = [(start, end)] * (end - start)
         return spans
 
     def _keeps_real_words(

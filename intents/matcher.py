@@ -119,6 +119,8 @@ class Matcher:
 
         self._intents = sorted(knowledge.intents)
         position = {intent: i for i, intent in enumerate(self._intents)}
+        # Grouped by intent, so that each intent's nearest example is one segmented maximum.
+        examples.sort(key=lambda example: position[example[0]])
         token_lists = [tokenize(prepared) for _, prepared in examples]
         self._codes: dict[str, str] = {}
         for tokens in token_lists:
@@ -126,7 +128,9 @@ class Matcher:
                 if token not in self._codes:
                     self._codes[token] = token if len(token) == 1 and not token.isascii() else chr(0xE000 + len(self._codes))
         self._encoded = [self._encode(tokens) for tokens in token_lists]
-        self._owner = np.array([position[intent] for intent, _ in examples])
+        owners = np.array([position[intent] for intent, _ in examples])
+        self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        self._groups = owners[self._group_starts]
         self._topics = TopicModel(
             [features(tokens) for tokens in token_lists], [position[intent] for intent, _ in examples], len(self._intents)
         )
@@ -149,7 +153,7 @@ class Matcher:
         """Confidence per intent (in ``self._intents`` order) for an analysed message."""
         nearest = process.cdist([self._encode(tokens)], self._encoded, scorer=fuzz.ratio, dtype=np.float32)[0] / 100
         best_example = np.zeros(len(self._intents))
-        np.maximum.at(best_example, self._owner, nearest)
+        best_example[self._groups] = np.maximum.reduceat(nearest, self._group_starts)
         topic = self._topics.probabilities(features(tokens))
         # A long message resembles no single example as a whole; there the topic vocabulary decides.
         weight = NEAREST_WEIGHT * min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
