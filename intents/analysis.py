@@ -1,9 +1,11 @@
 """Turns a message into the tokens the matcher compares, repairing it against the domain's vocabulary.
 
 Beyond plain normalisation this step knows the knowledge base: it rewrites colloquial variants to the
-wording the examples use (咋整 → 怎么办), undoes homophone typos by sound (换款 → 还款, 帐单 → 账单),
-and reads pinyin typed in Latin letters back into characters ("wo de zhangdan" → 我的账单). Both
-repairs only ever produce words that occur in the examples, so they cannot invent vocabulary.
+wording the examples use (咋整 → 怎么办) and drops mere emphasis (到底), corrects English typos
+(thnaks → thanks), undoes homophone typos by sound (换款 → 还款, 帐单 → 账单), and reads pinyin typed
+in Latin letters back into characters ("wo de zhangdan" → 我的账单). The repairs only ever produce
+words of the examples or the lexicon, so they cannot invent vocabulary, and they leave real words
+alone unless the repair is a word of the service (记得 stays, 预期 becomes 逾期).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import cache, lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
+
 from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tokens, words
 from intents.pinyin import sound_keys, split_syllables
 from knowledge.model import Lexicon
@@ -131,9 +134,10 @@ class Analyzer:
         for word in words(run):
             start = len(spans)
             spans.extend([(start, start + len(word)) if len(word) > 1 else None] * len(word))
-        for name in self._name_pattern.finditer(run) if self._name_pattern else ():
-            start, end = name.span()
-            spans[start:end] = [(start, end)] * (end - start)
+        if self._name_pattern:
+            for name in self._name_pattern.finditer(run):
+                start, end = name.span()
+                spans[start:end] = [(start, end)] * (end - start)
         return spans
 
     def _keeps_real_words(

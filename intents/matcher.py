@@ -14,12 +14,14 @@ than a dozen tokens) clause by clause, later clauses weighing more, because peop
 background first and ask last ("…找到了账单，还款日也记下了，太感谢了" is thanks); and after 除了X only
 what follows, since that asks about something besides X.
 
-Explicit knowledge settles the rest: a message about another lender's product (花呗, 房贷, …) that
-does not name the shop is out of scope however similar it looks (a phrase that only contains a
-product's name, 想起来分期 for the lender 来分期, does not count); anything scoring under the threshold
-is out of scope too. The confidence falls with the share of the message that is foreign to the
-service: characters no example has, and real words (segmented with jieba's dictionary) that no
-example uses, such as 签证 in 签证逾期了怎么办.
+Explicit knowledge settles the rest: a message about another lender's product (花呗, 房贷, …) or
+another shop (京东) that does not name this shop is out of scope however similar it looks (a phrase
+that only contains a product's name, 想起来分期 for the lender 来分期, does not count), and so is one
+about another app (支付宝怎么换绑银行卡) that names no installment; anything scoring under the
+threshold is out of scope too. The confidence falls with the share of the message that is foreign to
+the service: characters no example has, real words (segmented with jieba's dictionary) that no
+example uses, such as 签证 in 签证逾期了怎么办, and above all such a word owning one of the service's
+nouns (电费账单 is not this service's bill).
 """
 
 from __future__ import annotations
@@ -104,11 +106,11 @@ class Matcher:
         self._shop = tuple(normalize(term) for term in lexicon.shop_terms)
         brands = {normalize(term) for term in lexicon.brands}
         self._shop_names = tuple(term for term in self._shop if term not in brands)
-        self._credit = tuple(normalize(term) for term in knowledge.lexicon.credit_terms)
+        self._credit = tuple(normalize(term) for term in lexicon.credit_terms)
         self._apps = tuple(normalize(term) for term in lexicon.other_apps)
         self._installment_terms = tuple(normalize(term) for term in lexicon.installment_terms)
         self._owned = frozenset(normalize(term) for term in lexicon.owned_terms)
-        self._lookalikes = tuple(normalize(term) for term in knowledge.lexicon.product_lookalikes)
+        self._lookalikes = tuple(normalize(term) for term in lexicon.product_lookalikes)
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
         examples = [
