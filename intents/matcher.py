@@ -60,6 +60,9 @@ _PAYMENT_INSTRUMENTS = ("行", "卡")
 """A bank or a card (招行扣款, 工资卡扣款) is what the service debits, not something else's bill."""
 CLAUSE_WEIGHT = 0.5
 """Share of the reading of the asking parts (see ``Matcher._asked``) in the score; the whole message has the rest."""
+OUT_OF_SCOPE_CLASS_TOKENS = 2 * NEAREST_FULL_WEIGHT_TOKENS
+"""The out-of-scope examples are short, so their class only vetoes messages up to this many tokens;
+a longer one whose best topic clears the threshold has told its story in the service's own terms."""
 MIN_CLAUSE_TOKENS = 4
 """A shorter clause belongs to the one before it: "想分期入手个平板，咋搞" asks how to do what comes first."""
 _CLAUSE_BREAK = re.compile(r"[，。？！；：,;:?!\n]+|\.(?:\s+|$)")
@@ -278,7 +281,8 @@ class Matcher:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if self._about_other_app(named):
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
-        if top is IntentId.OUT_OF_SCOPE or best.confidence < self.threshold:
+        vetoed = top is IntentId.OUT_OF_SCOPE and len(tokens) <= OUT_OF_SCOPE_CLASS_TOKENS
+        if vetoed or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
 
