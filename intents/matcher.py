@@ -56,8 +56,8 @@ foreign to it (see ``Matcher.owned_elsewhere``)."""
 _NOT_OWNERS = frozenset("mtdfrpcuq")
 """jieba's tags for numerals, times, adverbs, places, pronouns, prepositions, conjunctions, particles and
 measure words: 十几号扣款, 中旬扣款 and 最新一期 say when or which, not whose."""
-_PAYMENT_INSTRUMENTS = ("行", "卡")
-"""A bank or a card (招行扣款, 工资卡扣款) is what the service debits, not something else's bill."""
+_BANK = "行"
+"""A bank (招行扣款, 中国银行扣款) is where the service debits, not something else's bill."""
 CLAUSE_WEIGHT = 0.5
 """Share of the reading of the asking parts (see ``Matcher._asked``) in the score; the whole message has the rest."""
 OUT_OF_SCOPE_CLASS_TOKENS = 2 * NEAREST_FULL_WEIGHT_TOKENS
@@ -188,7 +188,7 @@ class Matcher:
             and len(word) > 1
             and word not in self._domain_words
             and tag[0] not in _NOT_OWNERS
-            and not word.endswith(_PAYMENT_INSTRUMENTS)
+            and not word.endswith(_BANK)
             for run in tagged_runs(prepared)
             for (word, tag), (following, _) in zip(run, run[1:])
         )

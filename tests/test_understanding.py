@@ -34,10 +34,11 @@ class Level:
 LEVELS = {
     "own.yaml": Level(821, min_accuracy=0.977, min_kind_accuracy=0.96, min_oos_recall=0.96, max_false_rejection=0.0075),
     "dev.yaml": Level(420, min_accuracy=0.985, min_kind_accuracy=0.96, min_oos_recall=0.98, max_false_rejection=0.005),
-    "dev2.yaml": Level(400, min_accuracy=0.975, min_kind_accuracy=0.90, min_oos_recall=0.96, max_false_rejection=0.0075),
+    "dev2.yaml": Level(400, min_accuracy=0.98, min_kind_accuracy=0.925, min_oos_recall=0.96, max_false_rejection=0.0075),
     "dev3.yaml": Level(300, min_accuracy=0.955, min_kind_accuracy=0.90, min_oos_recall=0.94, max_false_rejection=0.0075),
+    "dev4.yaml": Level(300, min_accuracy=0.92, min_kind_accuracy=0.885, min_oos_recall=0.86, max_false_rejection=0.0075),
     "holdout.yaml": Level(400, min_accuracy=0.985, min_kind_accuracy=0.975, min_oos_recall=0.97, max_false_rejection=0.0075),
-    "holdout2.yaml": Level(400, min_accuracy=0.96, min_kind_accuracy=0.925, min_oos_recall=0.90, max_false_rejection=0.0125),
+    "holdout2.yaml": Level(400, min_accuracy=0.965, min_kind_accuracy=0.925, min_oos_recall=0.91, max_false_rejection=0.0125),
 }
 SAMPLE_MIN_ACCURACY = 0.98
 OOS_KINDS = {"oos", "near_oos"}
@@ -120,8 +121,10 @@ def test_emphasis_is_left_out_and_real_english_words_are_kept(matcher: Matcher) 
         ("红米手机能用花呗分期吗", IntentId.CHOOSE_PROVIDER),  # but with a lender's product, still this shop
         ("饿了么怎么改付款银行卡", IntentId.OUT_OF_SCOPE),  # another app's card, not the repayment card
         ("微信能还这一期吗", IntentId.MANUAL),  # another app to pay this period with
+        ("過咗還款日點算", IntentId.OVERDUE),  # Cantonese
         ("my payday is on the 15th, when is my next payment due", IntentId.NEXT_DUE),  # no payday loan
         ("出差回来才想起来分期的事，帮我看下有没有逾期", IntentId.OVERDUE_STATUS),
+        ("购物车里只想选手机来分期怎么操作", IntentId.CART_CHECKOUT),  # 手机来分期 is no lender 来分期
         ("逾期咋办", IntentId.OVERDUE),
         ("还款日", IntentId.VIEW_BILLS),
         ("qwertyuiop", IntentId.OUT_OF_SCOPE),
@@ -194,7 +197,7 @@ def test_words_no_example_uses_lower_the_confidence(matcher: Matcher) -> None:
 def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> None:
     """宽带账单 is the broadband bill; 中旬扣款 says when, and 招行扣款 names the card's bank, not whose bill."""
     owned_elsewhere = lambda text: matcher.owned_elsewhere(matcher.analyzer.prepare(text))  # noqa: E731
-    assert owned_elsewhere("宽带账单在哪看") and owned_elsewhere("水费账单怎么交")
+    assert owned_elsewhere("宽带账单在哪看") and owned_elsewhere("水费账单怎么交") and owned_elsewhere("医保卡绑定的银行卡怎么改")
     assert not owned_elsewhere("每个月中旬扣款吗") and not owned_elsewhere("招行扣款失败了")
     assert matcher.match("宽带账单在哪看").intent is IntentId.OUT_OF_SCOPE
     assert matcher.match("我的分期账单在哪看").intent is IntentId.VIEW_BILLS
