@@ -37,7 +37,7 @@ from rapidfuzz import fuzz, process
 
 from intents.analysis import MAX_MESSAGE_CHARS, Analyzer
 from intents.catalogue import IntentId
-from intents.normalize import NUMBER, normalize, tagged_runs, tokens as tokenize, words
+from intents.normalize import NUMBER, normalize, tagged_words, tokens as tokenize, words
 from intents.topics import TopicModel, features
 from knowledge.model import KnowledgeBase
 
@@ -178,20 +178,18 @@ class Matcher:
 
     def owned_elsewhere(self, prepared: str) -> bool:
         """Whether one of the service's nouns that something else can own (账单, 逾期, 扣款, …) follows a
-        word no in-scope example uses: 电费账单, 签证逾期 and 基金定投扣款 are about that thing.
+        word no in-scope example uses: 电费账单, 签证逾期, 基金定投扣款 and ETC扣款 are about that thing.
 
         Novelty sees the foreign word too, but as one word among several; here its place says whose
         bill or deadline the message is about.
         """
-        return any(
-            following in self._owned
-            and len(word) > 1
-            and word not in self._domain_words
-            and tag[0] not in _NOT_OWNERS
-            and not word.endswith(_BANK)
-            for run in tagged_runs(prepared)
-            for (word, tag), (following, _) in zip(run, run[1:])
-        )
+        words = tagged_words(prepared)
+        return any(following in self._owned and self._foreign_owner(word, tag) for (word, tag), (following, _) in zip(words, words[1:]))
+
+    def _foreign_owner(self, word: str, tag: str) -> bool:
+        if tag == "eng":
+            return all(stem not in self._domain_idf for stem in tokenize(word)) and bool(tokenize(word))
+        return len(word) > 1 and word not in self._domain_words and tag[0] not in _NOT_OWNERS and not word.endswith(_BANK)
 
     def coverage(self, tokens: list[str]) -> float:
         """How much of the message (IDF-weighted) is vocabulary of this service's topics, in [0, 1].

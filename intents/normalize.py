@@ -37,6 +37,7 @@ _CJK_NUMBER = re.compile(r"[零一二两三四五六七八九十百千万]+(?=�
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*[kw]?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD_OR_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z]+|[0-9]+")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z]+|#")
 
 NUMBER = "#"
@@ -97,7 +98,14 @@ def words(text: str) -> list[str]:
     return [word for run in CJK_RUN.findall(text) for word in rjieba.cut(run, False)]
 
 
-def tagged_runs(text: str) -> list[list[tuple[str, str]]]:
-    """Each run of Chinese in normalised text as jieba's words with their part-of-speech tags
-    (``n`` noun, ``v`` verb, ``m`` numeral, ``t`` time …); words only neighbour within a run."""
-    return [rjieba.tag(run, False) for run in CJK_RUN.findall(text)]
+def tagged_words(text: str) -> list[tuple[str, str]]:
+    """The words of normalised text with their part-of-speech tags: jieba's for Chinese (``n`` noun,
+    ``v`` verb, ``m`` numeral, ``t`` time …), ``eng`` for a Latin word. A space between two words
+    does not part them: in "visa 逾期" the visa is what is overdue."""
+    return [
+        pair
+        for part in _WORD_OR_RUN.findall(text)
+        for pair in (
+            rjieba.tag(part, False) if is_cjk(part[0]) else [(part, "m" if part.isdigit() else "eng")]
+        )
+    ]

@@ -36,7 +36,7 @@ LEVELS = {
     "dev.yaml": Level(420, min_accuracy=0.985, min_kind_accuracy=0.96, min_oos_recall=0.98, max_false_rejection=0.005),
     "dev2.yaml": Level(400, min_accuracy=0.98, min_kind_accuracy=0.925, min_oos_recall=0.96, max_false_rejection=0.0075),
     "dev3.yaml": Level(300, min_accuracy=0.955, min_kind_accuracy=0.90, min_oos_recall=0.94, max_false_rejection=0.0075),
-    "dev4.yaml": Level(300, min_accuracy=0.92, min_kind_accuracy=0.885, min_oos_recall=0.86, max_false_rejection=0.0075),
+    "dev4.yaml": Level(300, min_accuracy=0.93, min_kind_accuracy=0.885, min_oos_recall=0.89, max_false_rejection=0.0075),
     "holdout.yaml": Level(400, min_accuracy=0.985, min_kind_accuracy=0.975, min_oos_recall=0.97, max_false_rejection=0.0075),
     "holdout2.yaml": Level(400, min_accuracy=0.965, min_kind_accuracy=0.925, min_oos_recall=0.91, max_false_rejection=0.0125),
 }
@@ -198,6 +198,7 @@ def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> Non
     """宽带账单 is the broadband bill; 中旬扣款 says when, and 招行扣款 names the card's bank, not whose bill."""
     owned_elsewhere = lambda text: matcher.owned_elsewhere(matcher.analyzer.prepare(text))  # noqa: E731
     assert owned_elsewhere("宽带账单在哪看") and owned_elsewhere("水费账单怎么交") and owned_elsewhere("医保卡绑定的银行卡怎么改")
+    assert owned_elsewhere("gym扣款失败了") and not owned_elsewhere("app绑定银行卡")  # Latin words too
     assert not owned_elsewhere("每个月中旬扣款吗") and not owned_elsewhere("招行扣款失败了")
     assert matcher.match("宽带账单在哪看").intent is IntentId.OUT_OF_SCOPE
     assert matcher.match("我的分期账单在哪看").intent is IntentId.VIEW_BILLS
