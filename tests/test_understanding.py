@@ -82,7 +82,7 @@ def test_english_function_words_are_not_read_as_words_no_example_uses(matcher: M
         ("fenqi zenme mai", "分期"),
     ],
 )
-def test_sound_alike_typos_and_typed_pinyin_are_repaired(matcher: Matcher, typed: str, repaired: str) -> None:
+def test_typos_typed_pinyin_and_colloquial_wording_are_repaired(matcher: Matcher, typed: str, repaired: str) -> None:
     assert repaired in matcher.analyzer.prepare(typed)
 
 
@@ -198,7 +198,10 @@ def test_words_no_example_uses_lower_the_confidence(matcher: Matcher) -> None:
 
 def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> None:
     """宽带账单 is the broadband bill; 中旬扣款 says when, and 招行扣款 names the card's bank, not whose bill."""
-    owned_elsewhere = lambda text: matcher.owned_elsewhere(matcher.analyzer.prepare(text))  # noqa: E731
+
+    def owned_elsewhere(text: str) -> bool:
+        return matcher.owned_elsewhere(matcher.analyzer.prepare(text))
+
     assert owned_elsewhere("宽带账单在哪看") and owned_elsewhere("水费账单怎么交") and owned_elsewhere("医保卡绑定的银行卡怎么改")
     assert owned_elsewhere("gym扣款失败了") and not owned_elsewhere("app绑定银行卡")  # Latin words too
     assert not owned_elsewhere("每个月中旬扣款吗") and not owned_elsewhere("招行扣款失败了")
