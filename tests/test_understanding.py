@@ -38,6 +38,7 @@ LEVELS = {
     "dev3.yaml": Level(300, min_accuracy=0.96, min_kind_accuracy=0.90, min_oos_recall=0.95, max_false_rejection=0.0075),
     "dev4.yaml": Level(300, min_accuracy=0.94, min_kind_accuracy=0.885, min_oos_recall=0.91, max_false_rejection=0.0075),
     "holdout.yaml": Level(400, min_accuracy=0.985, min_kind_accuracy=0.975, min_oos_recall=0.97, max_false_rejection=0.0075),
+    "holdout3.yaml": Level(400, min_accuracy=0.965, min_kind_accuracy=0.95, min_oos_recall=0.95, max_false_rejection=0.0075),
     "holdout2.yaml": Level(400, min_accuracy=0.965, min_kind_accuracy=0.925, min_oos_recall=0.91, max_false_rejection=0.0125),
 }
 SAMPLE_MIN_ACCURACY = 0.98
