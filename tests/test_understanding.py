@@ -123,6 +123,7 @@ def test_emphasis_is_left_out_and_real_english_words_are_kept(matcher: Matcher) 
         ("饿了么怎么改付款银行卡", IntentId.OUT_OF_SCOPE),  # another app's card, not the repayment card
         ("微信能还这一期吗", IntentId.MANUAL),  # another app to pay this period with
         ("過咗還款日點算", IntentId.OVERDUE),  # Cantonese
+        ("账单搁哪瞅", IntentId.VIEW_BILLS),  # northern dialect
         ("网商贷额度怎么提高", IntentId.OUT_OF_SCOPE),
         ("can I use baitiao at xiaomi mall checkout", IntentId.CHOOSE_PROVIDER),
         ("my payday is on the 15th, when is my next payment due", IntentId.NEXT_DUE),  # no payday loan
