@@ -102,18 +102,16 @@ class Matcher:
         self.analyzer = Analyzer(knowledge.lexicon, (text for _, text in examples))
         lexicon = knowledge.lexicon
         # Longest first, so that stripping 华为商城 takes its 商城 along before 华为 alone would match.
-        self._products = tuple(
-            sorted((normalize(t) for t in (*lexicon.other_products, *lexicon.other_shops)), key=len, reverse=True)
-        )
-        self._other_shops = tuple(normalize(term) for term in lexicon.other_shops)
-        self._shop = tuple(normalize(term) for term in lexicon.shop_terms)
-        brands = {normalize(term) for term in lexicon.brands}
+        self._products = tuple(sorted(_normalized(*lexicon.other_products, *lexicon.other_shops), key=len, reverse=True))
+        self._other_shops = _normalized(*lexicon.other_shops)
+        self._shop = _normalized(*lexicon.shop_terms)
+        brands = set(_normalized(*lexicon.brands))
         self._shop_names = tuple(term for term in self._shop if term not in brands)
-        self._credit = tuple(normalize(term) for term in lexicon.credit_terms)
-        self._apps = tuple(normalize(term) for term in lexicon.other_apps)
-        self._installment_terms = tuple(normalize(term) for term in lexicon.installment_terms)
-        self._owned = frozenset(normalize(term) for term in lexicon.owned_terms)
-        self._lookalikes = tuple(normalize(term) for term in lexicon.product_lookalikes)
+        self._credit = _normalized(*lexicon.credit_terms)
+        self._apps = _normalized(*lexicon.other_apps)
+        self._installment_terms = _normalized(*lexicon.installment_terms)
+        self._owned = frozenset(_normalized(*lexicon.owned_terms))
+        self._lookalikes = _normalized(*lexicon.product_lookalikes)
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
         examples = [
@@ -183,12 +181,16 @@ class Matcher:
         Novelty sees the foreign word too, but as one word among several; here its place says whose
         bill or deadline the message is about.
         """
-        words = tagged_words(prepared)
-        return any(following in self._owned and self._foreign_owner(word, tag) for (word, tag), (following, _) in zip(words, words[1:]))
+        tagged = tagged_words(prepared)
+        return any(
+            following in self._owned and self._foreign_owner(word, tag)
+            for (word, tag), (following, _) in zip(tagged, tagged[1:])
+        )
 
     def _foreign_owner(self, word: str, tag: str) -> bool:
         if tag == "eng":
-            return all(stem not in self._domain_idf for stem in tokenize(word)) and bool(tokenize(word))
+            stems = tokenize(word)  # none for a function word
+            return bool(stems) and not any(stem in self._domain_idf for stem in stems)
         return len(word) > 1 and word not in self._domain_words and tag[0] not in _NOT_OWNERS and not word.endswith(_BANK)
 
     def coverage(self, tokens: list[str]) -> float:
@@ -312,6 +314,11 @@ class Matcher:
     def _about_other_product(self, prepared: str) -> bool:
         named = _strip(prepared, self._lookalikes)
         return self._names_other_product(named) and not self._names_shop(named)
+
+
+def _normalized(*terms: str) -> tuple[str, ...]:
+    """Lexicon terms as messages read after normalisation (Simplified, lower case)."""
+    return tuple(normalize(term) for term in terms)
 
 
 def _strip(text: str, phrases: tuple[str, ...]) -> str:

@@ -95,17 +95,21 @@ def words(text: str) -> list[str]:
     The matcher compares characters; words tell it which of them belong together, so that 签证 in
     签证逾期了 is seen as one word that no example uses rather than two characters that some do.
     """
-    return [word for run in CJK_RUN.findall(text) for word in rjieba.cut(run, False)]
+    return [word for word, _ in tagged_words(text) if is_cjk(word[0])]
 
 
-def tagged_words(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
     """The words of normalised text with their part-of-speech tags: jieba's for Chinese (``n`` noun,
     ``v`` verb, ``m`` numeral, ``t`` time …), ``eng`` for a Latin word. A space between two words
-    does not part them: in "visa 逾期" the visa is what is overdue."""
-    return [
+    does not part them: in "visa 逾期" the visa is what is overdue.
+
+    Cached: the matcher reads a message's words twice (novelty, and who owns its nouns), and one
+    segmentation serves both."""
+    return tuple(
         pair
         for part in _WORD_OR_RUN.findall(text)
         for pair in (
             rjieba.tag(part, False) if is_cjk(part[0]) else [(part, "m" if part.isdigit() else "eng")]
         )
-    ]
+    )
