@@ -19,7 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
-from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tokens, words
+from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tagged_words, tokens, words
 from intents.pinyin import sound_keys, split_syllables
 from knowledge.model import Lexicon
 
@@ -31,6 +31,8 @@ _MIN_NGRAM_COUNT = 2
 fragments across word boundaries, and correcting towards them would do more harm than good."""
 _LATIN_WORD = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+_PRONOUN = "r"
+"""jieba's part-of-speech tag for pronouns."""
 _MIN_SPELLED_LENGTH = 4
 """Shorter Latin words are left as typed: one edit away from too many words to guess which was meant."""
 
@@ -63,10 +65,16 @@ class Analyzer:
                     grams.update(run[i : i + size] for i in range(len(run) - size + 1))
         self._known = frozenset(grams)
         # The words a repair may produce inside a real word: the examples' words, as the general
-        # dictionary segments them, and the lexicon's names, which it does not know (花呗).
+        # dictionary segments them, and the lexicon's names, which it does not know (花呗). Pronouns
+        # are not among them: 那个 and 哪个 sound alike and both read naturally, so either is as typed.
         named = (*lexicon.other_products, *lexicon.other_shops, *lexicon.other_apps, *lexicon.shop_terms, *lexicon.credit_terms)
         self._names = frozenset(normalize(term) for term in named if len(term) > 1 and all(map(is_cjk, term)))
-        self._words = frozenset(word for text in texts for word in words(text) if len(word) > 1) | self._names
+        self._words = self._names | {
+            word
+            for text in texts
+            for word, tag in tagged_words(text)
+            if len(word) > 1 and is_cjk(word[0]) and not tag.startswith(_PRONOUN)
+        }
         longest_first = sorted(self._names, key=len, reverse=True)
         self._name_pattern = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
         self._by_sound: dict[tuple[str, ...], str] = {}

@@ -59,7 +59,11 @@ measure words: 十几号扣款, 中旬扣款 and 最新一期 say when or which,
 _BANK = "行"
 """A bank (招行扣款, 中国银行扣款) is where the service debits, not something else's bill."""
 CLAUSE_WEIGHT = 0.5
-"""Share of the reading of the asking parts (see ``Matcher._asked``) in the score; the whole message has the rest."""
+"""Share of the clause-by-clause reading of a long message (see ``Matcher._asked``) in the score; the
+whole message has the rest."""
+BESIDES_WEIGHT = 0.6
+"""Share of the reading without X in a message that asks about something besides X (除了这个月的，后面还要还多少):
+the question is the rest, and the whole message, which names X, only says which part of the service it is in."""
 OUT_OF_SCOPE_CLASS_TOKENS = 2 * NEAREST_FULL_WEIGHT_TOKENS
 """The out-of-scope examples are short, so their class only vetoes messages up to this many tokens;
 a longer one whose best topic clears the threshold has told its story in the service's own terms."""
@@ -203,17 +207,18 @@ class Matcher:
         known = sum(self._domain_idf[token] for token in tokens if token in self._domain_idf)
         return known / total if total else 0.0
 
-    def _asked(self, text: str, prepared: str, tokens: list[str]) -> list[list[str]]:
-        """The parts of the message that carry its question, when that is not simply all of it.
+    def _asked(self, text: str, prepared: str, tokens: list[str]) -> tuple[list[list[str]], float]:
+        """The parts of the message that carry its question, when that is not simply all of it, and
+        the share of their reading in the score.
 
         After 除了X the message asks about something *besides* X, so X is left out of this reading
         (the whole message still names it). A long message is read clause by clause.
         """
         rest = tokenize(_EXCLUDED.sub(" ", prepared))
         if rest and rest != tokens:
-            return [rest]
+            return [rest], BESIDES_WEIGHT
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
-            return []
+            return [], 0.0
         clauses: list[list[str]] = []
         for part in _CLAUSE_BREAK.split(text):
             clause = tokenize(self.analyzer.prepare(part))
@@ -221,7 +226,7 @@ class Matcher:
                 clauses[-1] += clause
             elif clause:
                 clauses.append(clause)
-        return clauses if len(clauses) > 1 else []
+        return (clauses, CLAUSE_WEIGHT) if len(clauses) > 1 else ([], 0.0)
 
     def _asked_scores(self, asked: Sequence[list[str]]) -> np.ndarray:
         """Topic probabilities of the asking parts, later ones weighing more: people give the background
@@ -231,17 +236,23 @@ class Matcher:
         return sum(w * self._topics.probabilities(features(part)) for w, part in zip(weights / weights.sum(), asked))
 
     def rank(
-        self, tokens: list[str], asked: Sequence[list[str]] = (), novelty: float = 0.0, owned_elsewhere: bool = False
+        self,
+        tokens: list[str],
+        asked: tuple[Sequence[list[str]], float] = ((), 0.0),
+        novelty: float = 0.0,
+        owned_elsewhere: bool = False,
     ) -> tuple[IntentId, tuple[Candidate, ...]]:
         """The top intent (out of scope included) and the in-scope intents by confidence, best first.
 
-        ``asked`` are the parts of the message that carry its question (see ``_asked``), ``novelty``
+        ``asked`` are the parts of the message that carry its question and their share of the score
+        (see ``_asked``), ``novelty``
         the message's share of words foreign to the service (see ``novelty``), ``owned_elsewhere``
         whether one of its nouns belongs to something foreign (see ``owned_elsewhere``).
         """
         scores = self.scores(tokens)
-        if asked:
-            scores = (1 - CLAUSE_WEIGHT) * scores + CLAUSE_WEIGHT * self._asked_scores(asked)
+        parts, weight = asked
+        if parts:
+            scores = (1 - weight) * scores + weight * self._asked_scores(parts)
         # A long message tells its background in words of its own; those say less about its subject.
         brevity = min(1.0, NEAREST_FULL_WEIGHT_TOKENS / len(tokens))
         coverage = self.coverage(tokens) * (1 - NOVELTY_WEIGHT * novelty * brevity)

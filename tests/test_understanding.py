@@ -95,10 +95,18 @@ def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher
 
 @pytest.mark.parametrize(
     ("typed", "kept"),
-    [("办的捷信分期", "捷信"), ("我记得扣过了", "我记得"), ("月底扣款吗", "月底"), ("有时候扣不上", "有时候"), ("做个下半年的预算", "预算")],
+    [
+        ("办的捷信分期", "捷信"),
+        ("我记得扣过了", "我记得"),
+        ("月底扣款吗", "月底"),
+        ("有时候扣不上", "有时候"),
+        ("做个下半年的预算", "预算"),
+        ("每月自己扣走的那个怎么改", "那个"),
+    ],
 )
 def test_a_real_word_is_only_repaired_into_a_word_the_examples_use(matcher: Matcher, typed: str, kept: str) -> None:
-    """记得 sounds like 计得 and 月底 like 月的, fragments of the examples; 预期 → 逾期 is repaired above."""
+    """记得 sounds like 计得 and 月底 like 月的, fragments of the examples; 预期 → 逾期 is repaired above.
+    A pronoun stays as typed: 那个 is no typo for 哪个, though the examples ask 哪个."""
     assert kept in matcher.analyzer.prepare(typed)
 
 
