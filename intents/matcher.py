@@ -67,6 +67,10 @@ the question is the rest, and the whole message, which names X, only says which 
 OUT_OF_SCOPE_CLASS_TOKENS = 2 * NEAREST_FULL_WEIGHT_TOKENS
 """The out-of-scope examples are short, so their class only vetoes messages up to this many tokens;
 a longer one whose best topic clears the threshold has told its story in the service's own terms."""
+OUT_OF_SCOPE_CLASS_MAX_CONFIDENCE = 0.5
+"""Nor does it veto a message whose best topic is this sure: colloquial questions share the everyday
+words of chit-chat ("账单藏哪了，找半天没找着"), so the class can come first while one topic still
+clearly claims the message."""
 MIN_CLAUSE_TOKENS = 4
 """A shorter clause belongs to the one before it: "想分期入手个平板，咋搞" asks how to do what comes first."""
 _CLAUSE_BREAK = re.compile(r"[，。？！；：,;:?!\n]+|\.(?:\s+|$)")
@@ -292,7 +296,11 @@ class Matcher:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if self._about_other_app(named):
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
-        vetoed = top is IntentId.OUT_OF_SCOPE and len(tokens) <= OUT_OF_SCOPE_CLASS_TOKENS
+        vetoed = (
+            top is IntentId.OUT_OF_SCOPE
+            and len(tokens) <= OUT_OF_SCOPE_CLASS_TOKENS
+            and best.confidence < OUT_OF_SCOPE_CLASS_MAX_CONFIDENCE
+        )
         if vetoed or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
