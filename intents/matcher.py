@@ -249,9 +249,9 @@ class Matcher:
         """The top intent (out of scope included) and the in-scope intents by confidence, best first.
 
         ``asked`` are the parts of the message that carry its question and their share of the score
-        (see ``_asked``), ``novelty``
-        the message's share of words foreign to the service (see ``novelty``), ``owned_elsewhere``
-        whether one of its nouns belongs to something foreign (see ``owned_elsewhere``).
+        (see ``_asked``), ``novelty`` the message's share of words foreign to the service (see
+        ``novelty``), ``owned_elsewhere`` whether one of its nouns belongs to something foreign (see
+        ``owned_elsewhere``).
         """
         scores = self.scores(tokens)
         parts, weight = asked
