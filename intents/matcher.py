@@ -107,7 +107,8 @@ class Matcher:
         examples = [
             (intent.id, text) for intent in knowledge.intents.values() for texts in intent.examples.values() for text in texts
         ]
-        self.analyzer = Analyzer(knowledge.lexicon, (text for _, text in examples))
+        examples = [(intent, normalize(text)) for intent, text in examples]
+        self.analyzer = Analyzer(knowledge.lexicon, [text for _, text in examples])
         lexicon = knowledge.lexicon
         # Longest first, so that stripping 华为商城 takes its 商城 along before 华为 alone would match.
         self._products = tuple(sorted(_normalized(*lexicon.other_products, *lexicon.other_shops), key=len, reverse=True))
@@ -124,7 +125,7 @@ class Matcher:
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
         examples = [
             (intent, prepared)
-            for intent, prepared in ((intent, self.analyzer.prepare(text)) for intent, text in examples)
+            for intent, prepared in ((intent, self.analyzer.repair(text)) for intent, text in examples)
             if intent is not IntentId.OUT_OF_SCOPE or not self._about_other_product(prepared)
         ]
 

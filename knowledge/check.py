@@ -36,7 +36,7 @@ from knowledge.loader import load_knowledge_base
 from knowledge.model import KnowledgeBase
 from knowledge.placeholders import placeholder_values
 from knowledge.text import Lang
-from knowledge.yamlnodes import KnowledgeBaseError
+from knowledge.yamlnodes import LOADER, KnowledgeBaseError
 
 NEAR_DUPLICATE = 90.0
 """Normalised Indel similarity (0–100) from which examples of two intents count as near-duplicates."""
@@ -109,7 +109,7 @@ def read_raw(directory: Path) -> RawFiles:
     examples: list[Source] = []
     answers: list[dict[Lang, Source]] = []
     for path in sorted((directory / "intents").glob("*.yaml")):
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=LOADER)
         assert isinstance(root, SequenceNode)
         for entry in root.value:
             fields = _fields(entry)

@@ -89,6 +89,12 @@ def test_typos_typed_pinyin_and_colloquial_wording_are_repaired(matcher: Matcher
     assert repaired in matcher.analyzer.prepare(typed)
 
 
+@pytest.mark.parametrize("word", ["rats", "plant", "chart", "ward"])
+def test_a_real_english_word_is_never_corrected(matcher: Matcher, word: str) -> None:
+    """Each is one edit from a word of the examples (rate, plan, cart, card), but means something else."""
+    assert word in matcher.analyzer.prepare(f"the {word} over there").split()
+
+
 @pytest.mark.parametrize("word", ["都记到", "的期数", "是要"])
 def test_a_sound_alike_never_replaces_every_character_of_a_word(matcher: Matcher, word: str) -> None:
     """都记 sounds like 逾期 and 是要 like 什么, but a typo changes one character, not a whole word."""
