@@ -192,8 +192,8 @@ class Matcher:
         """
         tagged = tagged_words(prepared)
         return any(
-            following in self._owned and self._foreign_owner(word, tag)
-            for (word, tag), (following, _) in zip(tagged, tagged[1:])
+            following in self._owned and self._foreign_owner(word, tag) and not _governs(tag, following_tag)
+            for (word, tag), (following, following_tag) in zip(tagged, tagged[1:])
         )
 
     def _foreign_owner(self, word: str, tag: str) -> bool:
@@ -334,6 +334,13 @@ class Matcher:
     def _about_other_product(self, prepared: str) -> bool:
         named = _strip(prepared, self._lookalikes)
         return self._names_other_product(named) and not self._names_shop(named)
+
+
+def _governs(tag: str, following_tag: str) -> bool:
+    """Whether a verb takes the noun after it as its object (退还手续费 refunds the fee) rather than
+    owning it. Before a verb (签证逾期, the visa is overdue) a word is what that verb is about, and a
+    verbal noun (定期利息, a fixed deposit's interest) says whose noun it is."""
+    return tag == "v" and following_tag.startswith("n")
 
 
 def _normalized(*terms: str) -> tuple[str, ...]:

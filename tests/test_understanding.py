@@ -215,7 +215,8 @@ def test_words_no_example_uses_lower_the_confidence(matcher: Matcher) -> None:
 
 
 def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> None:
-    """宽带账单 is the broadband bill; 中旬扣款 says when, and 招行扣款 names the card's bank, not whose bill."""
+    """宽带账单 is the broadband bill; 中旬扣款 says when, 招行扣款 names the card's bank, and 退还手续费
+    refunds the fee: none of them says whose."""
 
     def owned_elsewhere(text: str) -> bool:
         return matcher.owned_elsewhere(matcher.analyzer.prepare(text))
@@ -223,6 +224,7 @@ def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> Non
     assert owned_elsewhere("宽带账单在哪看") and owned_elsewhere("水费账单怎么交") and owned_elsewhere("医保卡绑定的银行卡怎么改")
     assert owned_elsewhere("gym扣款失败了") and not owned_elsewhere("app绑定银行卡")  # Latin words too
     assert not owned_elsewhere("每个月中旬扣款吗") and not owned_elsewhere("招行扣款失败了")
+    assert owned_elsewhere("签证逾期了") and not owned_elsewhere("还清以后能退还手续费不")  # a verb's object is not its own
     assert matcher.match("宽带账单在哪看").intent is IntentId.OUT_OF_SCOPE
     assert matcher.match("我的分期账单在哪看").intent is IntentId.VIEW_BILLS
 
