@@ -224,14 +224,20 @@ class Matcher:
             return [rest], BESIDES_WEIGHT
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
             return [], 0.0
-        clauses: list[list[str]] = []
-        for part in _CLAUSE_BREAK.split(text):
-            clause = tokenize(self.analyzer.prepare(part))
-            if clauses and len(clause) < MIN_CLAUSE_TOKENS:
-                clauses[-1] += clause
-            elif clause:
-                clauses.append(clause)
+        clauses = [tokenize(clause) for clause in self._clauses(text)]
         return (clauses, CLAUSE_WEIGHT) if len(clauses) > 1 else ([], 0.0)
+
+    def _clauses(self, text: str) -> list[str]:
+        """The message's clauses, prepared; one shorter than ``MIN_CLAUSE_TOKENS`` joins the one before."""
+        clauses: list[str] = []
+        for part in _CLAUSE_BREAK.split(text):
+            clause = self.analyzer.prepare(part)
+            size = len(tokenize(clause))
+            if clauses and size < MIN_CLAUSE_TOKENS:
+                clauses[-1] += " " + clause
+            elif size:
+                clauses.append(clause)
+        return clauses
 
     def _asked_scores(self, asked: Sequence[list[str]]) -> np.ndarray:
         """Topic probabilities of the asking parts, later ones weighing more: people give the background
@@ -293,7 +299,7 @@ class Matcher:
             # Paying at the shop with another lender's product: the product's own words ("credit" in
             # "credit card") say nothing about what is asked, so the rest of the message decides.
             rest = tokenize(_strip(named, self._products))
-            if rest and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
+            if rest and self._asks_about_product(text, tokens) and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if self._about_other_app(named):
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
@@ -305,6 +311,15 @@ class Matcher:
         if vetoed or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
+
+    def _asks_about_product(self, text: str, tokens: list[str]) -> bool:
+        """Whether the other product belongs to the question rather than to the background: a long
+        message asks in its later clauses, so one that names the product only before them
+        ("平常都用信用卡分期，……想问商城分期怎么开通") asks about the shop's own installments."""
+        if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
+            return True
+        clauses = self._clauses(text)
+        return any(self._names_other_product(_strip(clause, self._lookalikes)) for clause in clauses[len(clauses) // 2 :])
 
     def _names_other_product(self, named: str) -> bool:
         return any(term in named for term in self._products)
