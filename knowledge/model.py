@@ -42,8 +42,8 @@ class Lexicon:
     about that app unless it names the shop or one of the ``installment_terms``. ``owned_terms`` are
     the service's nouns that something else can own (电费账单): after a word foreign to the service
     they make a message less likely to be about it.
-    ``product_lookalikes`` are phrases that contain a product's name without naming it. ``fillers``
-    only add emphasis (到底, 究竟) and are left out before comparing.
+    ``product_lookalikes`` are phrases that contain a product's name or a shop term without naming it
+    (想起来分期, 结算日). ``fillers`` only add emphasis (到底, 究竟) and are left out before comparing.
     """
 
     synonyms: dict[str, str]

@@ -148,6 +148,7 @@ def test_emphasis_is_left_out_and_real_english_words_are_kept(matcher: Matcher) 
         ("出差回来才想起来分期的事，帮我看下有没有逾期", IntentId.OVERDUE_STATUS),
         ("购物车里只想选手机来分期怎么操作", IntentId.CART_CHECKOUT),  # 手机来分期 is no lender 来分期
         ("这台电视想拿来分期，怎么弄", IntentId.CHECKOUT_FLOW),  # nor is 拿来分期
+        ("信用卡结算日是哪天", IntentId.OUT_OF_SCOPE),  # the card's statement date, not the shop's checkout
         ("在小米商城买电视，可以用信用卡分期吗", IntentId.CHOOSE_PROVIDER),  # paying at the shop with it
         # The card is background here; the question is about the shop's own installments.
         ("我平时买东西都用信用卡分期，这次想在小米商城买台电视，想问一下商城的分期要怎么开通", IntentId.CHECKOUT_FLOW),
