@@ -81,6 +81,8 @@ _CLAUSE_BREAK = re.compile(r"[，。？！；：,;:?!\n]+|\.(?:\s+|$)")
 """Punctuation between clauses; a full stop only before a space, so "3999.50" stays one amount."""
 _EXCLUDED = re.compile(r"除了\S{1,12}?(?:以外|之外)?(?=还|也|都|另外|其他|其它|别的|\s|$)")
 """除了X(以外): what follows asks about something besides X ("除了自动扣款还有其他还款方式吗")."""
+ALTERNATIVES = 3
+"""In-scope intents a match reports besides its answer: the "did you mean" buttons and the log."""
 _UNKNOWN = "\uf8ff"
 """Stands for any token no example has: it can never match, but still counts in the length."""
 
@@ -134,6 +136,7 @@ class Matcher:
         ]
 
         self._intents = sorted(knowledge.intents)
+        self._out_of_scope = self._intents.index(IntentId.OUT_OF_SCOPE)
         position = {intent: i for i, intent in enumerate(self._intents)}
         # Grouped by intent, so that each intent's nearest example is one segmented maximum.
         examples.sort(key=lambda example: position[example[0]])
@@ -258,7 +261,7 @@ class Matcher:
         owned_elsewhere: bool = False,
     ) -> tuple[IntentId, tuple[Candidate, ...]]:
         """The top intent (out of scope only when its class leads, see ``OUT_OF_SCOPE_CLASS_LEAD``) and the
-        in-scope intents by confidence, best first.
+        best in-scope intents by confidence, best first.
 
         ``asked`` are the parts of the message that carry its question and their share of the score
         (see ``_asked``), ``novelty`` the message's share of words foreign to the service (see
@@ -274,16 +277,17 @@ class Matcher:
         coverage = self.coverage(tokens) * (1 - NOVELTY_WEIGHT * novelty * brevity)
         if owned_elsewhere:
             coverage *= 1 - OWNED_ELSEWHERE_WEIGHT * brevity
-        ranked = sorted(zip(self._intents, scores.tolist()), key=lambda pair: pair[1], reverse=True)
+        order = np.argsort(-scores, kind="stable")
+        confidences = np.minimum(1.0, np.sqrt(np.maximum(scores, 0.0)) * coverage)
         in_scope = tuple(
-            Candidate(intent, round(min(1.0, math.sqrt(max(score, 0.0)) * coverage), 4))
-            for intent, score in ranked
-            if intent is not IntentId.OUT_OF_SCOPE
-        )
-        (top, score), (_, runner_up) = ranked[:2]
-        if top is IntentId.OUT_OF_SCOPE and score - runner_up < OUT_OF_SCOPE_CLASS_LEAD:
-            top = in_scope[0].intent
-        return top, in_scope
+            Candidate(self._intents[i], round(float(confidences[i]), 4))
+            for i in order[: ALTERNATIVES + 1]
+            if i != self._out_of_scope
+        )[:ALTERNATIVES]
+        top, runner_up = order[:2]
+        if top == self._out_of_scope and scores[top] - scores[runner_up] >= OUT_OF_SCOPE_CLASS_LEAD:
+            return IntentId.OUT_OF_SCOPE, in_scope
+        return in_scope[0].intent, in_scope
 
     def match(self, text: str) -> Match:
         text = text[:MAX_MESSAGE_CHARS]
@@ -291,13 +295,12 @@ class Matcher:
         tokens = tokenize(prepared)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
-        top, in_scope = self.rank(
+        top, alternatives = self.rank(
             tokens, self._asked(text, prepared, tokens), self.novelty(prepared, tokens), self.owned_elsewhere(prepared)
         )
-        alternatives = in_scope[:3]
         if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
-        best = in_scope[0]
+        best = alternatives[0]
         named = _strip(prepared, self._lookalikes)
         if self._names_other_product(named) and not (
             best.intent is IntentId.CREDIT and self._product_follows_credit(named)
