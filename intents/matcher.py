@@ -77,8 +77,8 @@ OUT_OF_SCOPE_CLASS_LEAD = 0.075
 in-scope messages it led did so by at most 0.066, the out-of-scope ones by at least 0.097."""
 MIN_CLAUSE_TOKENS = 4
 """A shorter clause belongs to the one before it: "想分期入手个平板，咋搞" asks how to do what comes first."""
-_CLAUSE_BREAK = re.compile(r"[，。？！；：,;:?!\n]+|\.(?:\s+|$)")
-"""Punctuation between clauses; a full stop only before a space, so "3999.50" stays one amount."""
+_CLAUSE_BREAK = re.compile(r"(?:[，。？！；：;:?!\n]|(?<!\d),|,(?!\d)|\.(?:\s+|$))+")
+"""Punctuation between clauses; a comma or a full stop not inside a number, so "2,499.50" stays one amount."""
 _EXCLUDED = re.compile(r"除了\S{1,12}?(?:以外|之外)?(?=还|也|都|另外|其他|其它|别的|\s|$)")
 """除了X(以外): what follows asks about something besides X ("除了自动扣款还有其他还款方式吗")."""
 ALTERNATIVES = 3
@@ -219,7 +219,7 @@ class Matcher:
         known = sum(self._domain_idf[token] for token in tokens if token in self._domain_idf)
         return known / total if total else 0.0
 
-    def _asked(self, text: str, prepared: str, tokens: list[str]) -> tuple[list[list[str]], float]:
+    def _asked(self, segments: list[str], prepared: str, tokens: list[str]) -> tuple[list[list[str]], float]:
         """The parts of the message that carry its question, when that is not simply all of it, and
         the share of their reading in the score.
 
@@ -231,20 +231,8 @@ class Matcher:
             return [rest], BESIDES_WEIGHT
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
             return [], 0.0
-        clauses = [tokenize(clause) for clause in self._clauses(text)]
+        clauses = [tokenize(clause) for clause in _clauses(segments)]
         return (clauses, CLAUSE_WEIGHT) if len(clauses) > 1 else ([], 0.0)
-
-    def _clauses(self, text: str) -> list[str]:
-        """The message's clauses, prepared; one shorter than ``MIN_CLAUSE_TOKENS`` joins the one before."""
-        clauses: list[str] = []
-        for part in _CLAUSE_BREAK.split(text):
-            clause = self.analyzer.prepare(part)
-            size = len(tokenize(clause))
-            if clauses and size < MIN_CLAUSE_TOKENS:
-                clauses[-1] += " " + clause
-            elif size:
-                clauses.append(clause)
-        return clauses
 
     def _asked_scores(self, asked: Sequence[list[str]]) -> np.ndarray:
         """Topic probabilities of the asking parts, later ones weighing more: people give the background
@@ -290,13 +278,15 @@ class Matcher:
         return in_scope[0].intent, in_scope
 
     def match(self, text: str) -> Match:
-        text = text[:MAX_MESSAGE_CHARS]
-        prepared = self.analyzer.prepare(text)
+        # Prepared segment by segment between punctuation, so that a long message's clauses need not
+        # be prepared again.
+        segments = [self.analyzer.prepare(segment) for segment in _CLAUSE_BREAK.split(text[:MAX_MESSAGE_CHARS])]
+        prepared = " ".join(segment for segment in segments if segment)
         tokens = tokenize(prepared)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
         top, alternatives = self.rank(
-            tokens, self._asked(text, prepared, tokens), self.novelty(prepared, tokens), self.owned_elsewhere(prepared)
+            tokens, self._asked(segments, prepared, tokens), self.novelty(prepared, tokens), self.owned_elsewhere(prepared)
         )
         if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
@@ -310,7 +300,7 @@ class Matcher:
             # Paying at the shop with another lender's product: the product's own words ("credit" in
             # "credit card") say nothing about what is asked, so the rest of the message decides.
             rest = tokenize(_strip(named, self._products))
-            if rest and self._asks_about_product(text, tokens) and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
+            if rest and self._asks_about_product(segments, tokens) and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
                 return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if self._about_other_app(named):
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
@@ -323,13 +313,13 @@ class Matcher:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
 
-    def _asks_about_product(self, text: str, tokens: list[str]) -> bool:
+    def _asks_about_product(self, segments: list[str], tokens: list[str]) -> bool:
         """Whether the other product belongs to the question rather than to the background: a long
         message asks in its later clauses, so one that names the product only before them
         ("平常都用信用卡分期，……想问商城分期怎么开通") asks about the shop's own installments."""
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
             return True
-        clauses = self._clauses(text)
+        clauses = _clauses(segments)
         return any(self._names_other_product(_strip(clause, self._lookalikes)) for clause in clauses[len(clauses) // 2 :])
 
     def _names_other_product(self, named: str) -> bool:
@@ -367,6 +357,18 @@ def _governs(tag: str, following_tag: str) -> bool:
     owning it. Before a verb (签证逾期, the visa is overdue) a word is what that verb is about, and a
     verbal noun (定期利息, a fixed deposit's interest) says whose noun it is."""
     return tag == "v" and following_tag.startswith("n")
+
+
+def _clauses(segments: list[str]) -> list[str]:
+    """The message's clauses from its prepared segments; one shorter than ``MIN_CLAUSE_TOKENS`` joins the one before."""
+    clauses: list[str] = []
+    for segment in segments:
+        size = len(tokenize(segment))
+        if clauses and size < MIN_CLAUSE_TOKENS:
+            clauses[-1] += " " + segment
+        elif size:
+            clauses.append(segment)
+    return clauses
 
 
 def _normalized(*terms: str) -> tuple[str, ...]:

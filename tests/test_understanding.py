@@ -169,6 +169,12 @@ def test_a_long_message_is_about_what_it_asks_last(matcher: Matcher) -> None:
     assert matcher.match(message.rsplit("，", 1)[0] + "，账单在哪看").intent is IntentId.VIEW_BILLS
 
 
+@pytest.mark.parametrize("message", ["Is ¥2,499.50 over 12 months ok? Thanks.", "我买了3,000块的手机,想分期"])
+def test_the_matcher_reads_a_message_clause_by_clause_as_a_whole(matcher: Matcher, message: str) -> None:
+    """The clauses are prepared one by one; an amount's comma and decimal point part none of them."""
+    assert matcher.match(message).prepared == matcher.analyzer.prepare(message)
+
+
 def test_a_short_clause_is_read_with_the_one_before_it(matcher: Matcher) -> None:
     """Read alone, "行不行啊" and "咋搞" ask nothing; they ask how to do what the first clause says."""
     assert matcher.match("想给孩子分期买个平板学习用，行不行啊，咋搞").intent is IntentId.CHECKOUT_FLOW
