@@ -111,9 +111,11 @@ class Matcher:
     def __init__(self, knowledge: KnowledgeBase, threshold: float) -> None:
         self.threshold = threshold
         examples = [
-            (intent.id, text) for intent in knowledge.intents.values() for texts in intent.examples.values() for text in texts
+            (intent.id, normalize(text))
+            for intent in knowledge.intents.values()
+            for texts in intent.examples.values()
+            for text in texts
         ]
-        examples = [(intent, normalize(text)) for intent, text in examples]
         self.analyzer = Analyzer(knowledge.lexicon, [text for _, text in examples])
         lexicon = knowledge.lexicon
         # Longest first, so that stripping 华为商城 takes its 商城 along before 华为 alone would match.

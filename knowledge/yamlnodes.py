@@ -14,8 +14,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's parser where PyYAML was built with it: it keeps the same line marks and reads the
-knowledge base ten times faster, a quarter of the assistant's start-up."""
+"""libyaml's parser where PyYAML was built with it: it keeps the line marks the messages need and
+reads the knowledge base in 0.03 s instead of 0.2 to 0.4 s, a tenth or more of the start-up."""
 
 
 @dataclass(frozen=True)

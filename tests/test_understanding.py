@@ -170,8 +170,9 @@ def test_a_long_message_is_about_what_it_asks_last(matcher: Matcher) -> None:
 
 
 @pytest.mark.parametrize("message", ["Is ¥2,499.50 over 12 months ok? Thanks.", "我买了3,000块的手机,想分期"])
-def test_the_matcher_reads_a_message_clause_by_clause_as_a_whole(matcher: Matcher, message: str) -> None:
-    """The clauses are prepared one by one; an amount's comma and decimal point part none of them."""
+def test_a_message_prepared_segment_by_segment_reads_as_a_whole(matcher: Matcher, message: str) -> None:
+    """The matcher prepares the text between punctuation marks one by one, to read the clauses from
+    them; an amount's comma and decimal point are no such marks."""
     assert matcher.match(message).prepared == matcher.analyzer.prepare(message)
 
 
