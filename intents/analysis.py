@@ -20,7 +20,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
-from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tagged_words, tokens, words
+from intents.normalize import CJK_RUN, ENGLISH_STOPWORDS, is_cjk, normalize, tagged_words, words
 from intents.pinyin import sound_keys, split_syllables
 from knowledge.model import Lexicon
 
@@ -120,9 +120,6 @@ class Analyzer:
     def prepare(self, text: str) -> str:
         """Normalised, rewritten and repaired text: what the matcher and the log see."""
         return self.repair(normalize(text[:MAX_MESSAGE_CHARS]))
-
-    def tokens(self, text: str) -> list[str]:
-        return tokens(self.prepare(text))
 
     def _rewrite(self, text: str) -> str:
         if self._synonym_pattern is None:

@@ -110,14 +110,14 @@ class Matcher:
 
     def __init__(self, knowledge: KnowledgeBase, threshold: float) -> None:
         self.threshold = threshold
+        lexicon = knowledge.lexicon
         examples = [
             (intent.id, normalize(text))
             for intent in knowledge.intents.values()
             for texts in intent.examples.values()
             for text in texts
         ]
-        self.analyzer = Analyzer(knowledge.lexicon, [text for _, text in examples])
-        lexicon = knowledge.lexicon
+        self.analyzer = Analyzer(lexicon, [text for _, text in examples])
         # Longest first, so that stripping 华为商城 takes its 商城 along before 华为 alone would match.
         self._products = tuple(sorted(_normalized(*lexicon.other_products, *lexicon.other_shops), key=len, reverse=True))
         self._other_shops = _normalized(*lexicon.other_shops)
