@@ -56,6 +56,8 @@ foreign to it (see ``Matcher.owned_elsewhere``)."""
 _NOT_OWNERS = frozenset("mtdfrpcuq")
 """jieba's tags for numerals, times, adverbs, places, pronouns, prepositions, conjunctions, particles and
 measure words: 十几号扣款, 中旬扣款 and 最新一期 say when or which, not whose."""
+OWNER_GAP = 2
+"""At most this many words may stand between an owner and its noun (see ``Matcher.owned_elsewhere``)."""
 _BANK = "行"
 """A bank (招行扣款, 中国银行扣款) is where the service debits, not something else's bill."""
 CLAUSE_WEIGHT = 0.5
@@ -165,7 +167,7 @@ class Matcher:
             if intent is not IntentId.OUT_OF_SCOPE
             for word in words(prepared)
             if len(word) > 1
-        )
+        ) | set(_normalized(*lexicon.goods))
 
     def _encode(self, tokens: list[str]) -> str:
         return "".join(self._codes.get(token, _UNKNOWN) for token in tokens)
@@ -193,17 +195,25 @@ class Matcher:
         return known.count(False) / units if units else 0.0
 
     def owned_elsewhere(self, prepared: str) -> bool:
-        """Whether one of the service's nouns that something else can own (账单, 逾期, 扣款, …) follows a
-        word no in-scope example uses: 电费账单, 签证逾期, 基金定投扣款 and ETC扣款 are about that thing.
+        """Whether one of the service's nouns that something else can own (账单, 逾期, 扣款, …) belongs to
+        a word no in-scope example uses: 电费账单, 签证逾期, 基金定投扣款 and ETC扣款 are about that thing.
+        A possessive or a one-character word between them does not change whose it is (图书馆的书逾期,
+        公交卡绑卡).
 
         Novelty sees the foreign word too, but as one word among several; here its place says whose
         bill or deadline the message is about.
         """
         tagged = tagged_words(prepared)
-        return any(
-            following in self._owned and self._foreign_owner(word, tag) and not _governs(tag, following_tag)
-            for (word, tag), (following, following_tag) in zip(tagged, tagged[1:])
-        )
+        for position, (noun, noun_tag) in enumerate(tagged):
+            if noun in self._owned:
+                owner = position - 1
+                while owner > 0 and position - owner <= OWNER_GAP and _links(*tagged[owner]):
+                    owner -= 1
+                if owner >= 0 and self._foreign_owner(*tagged[owner]):
+                    # Only a verb right before the noun takes it as its object (退还手续费).
+                    if owner < position - 1 or not _governs(tagged[owner][1], noun_tag):
+                        return True
+        return False
 
     def _foreign_owner(self, word: str, tag: str) -> bool:
         if tag == "eng":
@@ -352,6 +362,12 @@ class Matcher:
     def _about_other_product(self, prepared: str) -> bool:
         named = _strip(prepared, self._lookalikes)
         return self._names_other_product(named) and not self._names_shop(named)
+
+
+def _links(word: str, tag: str) -> bool:
+    """Whether a word can stand between an owner and its noun: the possessive 的, or one character of
+    a noun or verb (书 in 图书馆的书逾期, 卡 in 公交卡绑卡, 投 where jieba parts 定投)."""
+    return word == "的" or (len(word) == 1 and tag[0] in "nv")
 
 
 def _governs(tag: str, following_tag: str) -> bool:

@@ -41,7 +41,7 @@ class Lexicon:
     the maker's goods (京东上买小米手机), not this shop. A message naming one of the ``other_apps`` is
     about that app unless it names the shop or one of the ``installment_terms``. ``owned_terms`` are
     the service's nouns that something else can own (电费账单): after a word foreign to the service
-    they make a message less likely to be about it.
+    they make a message less likely to be about it, unless that word is among the shop's ``goods``.
     ``product_lookalikes`` are phrases that contain a product's name or a shop term without naming it
     (想起来分期, 结算日). ``fillers`` only add emphasis (到底, 究竟) and are left out before comparing.
     """
@@ -53,6 +53,7 @@ class Lexicon:
     other_apps: tuple[str, ...]
     installment_terms: tuple[str, ...]
     owned_terms: tuple[str, ...]
+    goods: tuple[str, ...]
     shop_terms: tuple[str, ...]
     credit_terms: tuple[str, ...]
     product_lookalikes: tuple[str, ...]

@@ -33,11 +33,11 @@ class Level:
 
 LEVELS = {
     "own.yaml": Level(821, min_accuracy=0.985, min_kind_accuracy=0.97, min_oos_recall=0.98, max_false_rejection=0.003),
-    "dev.yaml": Level(420, min_accuracy=0.985, min_kind_accuracy=0.965, min_oos_recall=0.98, max_false_rejection=0.005),
-    "dev2.yaml": Level(400, min_accuracy=0.99, min_kind_accuracy=0.975, min_oos_recall=0.985, max_false_rejection=0.0035),
+    "dev.yaml": Level(420, min_accuracy=0.988, min_kind_accuracy=0.965, min_oos_recall=1.0, max_false_rejection=0.005),
+    "dev2.yaml": Level(400, min_accuracy=0.9925, min_kind_accuracy=0.975, min_oos_recall=1.0, max_false_rejection=0.0035),
     "dev3.yaml": Level(300, min_accuracy=0.975, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.005),
-    "dev4.yaml": Level(300, min_accuracy=0.96, min_kind_accuracy=0.945, min_oos_recall=0.94, max_false_rejection=0.005),
-    "dev5.yaml": Level(300, min_accuracy=0.95, min_kind_accuracy=0.92, min_oos_recall=0.92, max_false_rejection=0.0185),
+    "dev4.yaml": Level(300, min_accuracy=0.97, min_kind_accuracy=0.945, min_oos_recall=0.95, max_false_rejection=0.005),
+    "dev5.yaml": Level(300, min_accuracy=0.953, min_kind_accuracy=0.92, min_oos_recall=0.96, max_false_rejection=0.0185),
     "dev6.yaml": Level(300, min_accuracy=0.97, min_kind_accuracy=0.925, min_oos_recall=0.97, max_false_rejection=0.027),
     "holdout.yaml": Level(400, min_accuracy=0.99, min_kind_accuracy=0.975, min_oos_recall=0.985, max_false_rejection=0.0075),
     "holdout2.yaml": Level(400, min_accuracy=0.97, min_kind_accuracy=0.95, min_oos_recall=0.925, max_false_rejection=0.0075),
@@ -230,7 +230,7 @@ def test_words_no_example_uses_lower_the_confidence(matcher: Matcher) -> None:
 
 def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> None:
     """宽带账单 is the broadband bill; 中旬扣款 says when, 招行扣款 names the card's bank, and 退还手续费
-    refunds the fee: none of them says whose."""
+    refunds the fee: none of them says whose; 电视机扣款 is the TV bought here."""
 
     def owned_elsewhere(text: str) -> bool:
         return matcher.owned_elsewhere(matcher.analyzer.prepare(text))
@@ -239,6 +239,10 @@ def test_the_services_nouns_belonging_to_something_else(matcher: Matcher) -> Non
     assert owned_elsewhere("gym扣款失败了") and not owned_elsewhere("app绑定银行卡")  # Latin words too
     assert not owned_elsewhere("每个月中旬扣款吗") and not owned_elsewhere("招行扣款失败了")
     assert owned_elsewhere("签证逾期了") and not owned_elsewhere("还清以后能退还手续费不")  # a verb's object is not its own
+    # Through a possessive or a one-character word: the library book, the transit card, the fund's plan.
+    assert owned_elsewhere("图书馆的书逾期一天") and owned_elsewhere("公交卡绑卡在哪") and owned_elsewhere("基金定投扣款日是哪天")
+    # The shop's own goods own its bills, even those no example names.
+    assert not owned_elsewhere("电视机扣款失败了") and not owned_elsewhere("路由器的账单在哪看")
     assert matcher.match("宽带账单在哪看").intent is IntentId.OUT_OF_SCOPE
     assert matcher.match("我的分期账单在哪看").intent is IntentId.VIEW_BILLS
 
