@@ -11,8 +11,8 @@ Two views of similarity are blended, because each fails where the other holds:
 
 The parts of a message that carry its question are also read on their own: a long message (more
 than a dozen tokens) clause by clause, later clauses weighing more, because people tell the
-background first and ask last ("…找到了账单，还款日也记下了，太感谢了" is thanks); and after 除了X only
-what follows, since that asks about something besides X.
+background first and ask last ("…找到了账单，还款日也记下了，太感谢了" is thanks); and after 除了X
+("besides X", "instead of X") only the rest, since that asks about something other than X.
 
 Explicit knowledge settles the rest: a message about another lender's product (花呗, 房贷, …) or
 another shop (京东) that does not name this shop is out of scope however similar it looks (a phrase
@@ -83,6 +83,9 @@ _CLAUSE_BREAK = re.compile(r"(?:[，。？！；：;:?!\n]|(?<!\d),|,(?!\d)|\.(?
 """Punctuation between clauses; a comma or a full stop not inside a number, so "2,499.50" stays one amount."""
 _EXCLUDED = re.compile(r"除了\S{1,12}?(?:以外|之外)?(?=还|也|都|另外|其他|其它|别的|\s|$)")
 """除了X(以外): what follows asks about something besides X ("除了自动扣款还有其他还款方式吗")."""
+_BESIDES = re.compile(r"\b(?:besides|other than|apart from|instead of|rather than|except)\b.*$")
+"""The English for 除了X: what follows the phrase, to the end of its clause, is set aside ("can I repay
+with Alipay instead of the bank card")."""
 ALTERNATIVES = 3
 """In-scope intents a match reports besides its answer: the "did you mean" buttons and the log."""
 _UNKNOWN = "\uf8ff"
@@ -235,10 +238,10 @@ class Matcher:
         """The parts of the message that carry its question, when that is not simply all of it, and
         the share of their reading in the score.
 
-        After 除了X the message asks about something *besides* X, so X is left out of this reading
-        (the whole message still names it). A long message is read clause by clause.
+        After 除了X or "besides X" the message asks about something *other* than X, so X is left out of
+        this reading (the whole message still names it). A long message is read clause by clause.
         """
-        rest = tokenize(_EXCLUDED.sub(" ", prepared))
+        rest = tokenize(_EXCLUDED.sub(" ", " ".join(_BESIDES.sub(" ", segment) for segment in segments)))
         if rest and rest != tokens:
             return [rest], BESIDES_WEIGHT
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:

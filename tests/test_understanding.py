@@ -215,6 +215,8 @@ def test_common_second_readings_follow_pypinyins_phrase_dictionary() -> None:
         ("除了自动扣款还能怎么还", IntentId.MANUAL),  # about the other ways, not auto-debit
         ("自动扣款怎么还", IntentId.AUTO_DEBIT),
         ("除了身份证还要准备什么", IntentId.IDENTITY_VERIFICATION),  # the whole message still names it
+        ("can I repay with Alipay instead of the bank card", IntentId.MANUAL),  # to the end of its clause
+        ("is there any way to repay apart from the auto debit", IntentId.MANUAL),
     ],
 )
 def test_besides_x_asks_about_something_else(matcher: Matcher, message: str, intent: IntentId) -> None:
