@@ -16,7 +16,8 @@ background first and ask last ("…找到了账单，还款日也记下了，太
 
 Explicit knowledge settles the rest: a message about another lender's product (花呗, 房贷, …) or
 another shop (京东) that does not name this shop is out of scope however similar it looks (a phrase
-that only contains a product's name, 想起来分期 for the lender 来分期, does not count), and so is one
+that only contains a product's name, 想起来分期 for the lender 来分期, does not count, and a credit card
+named as the means of repaying, 能用信用卡还这期吗, makes a question about a way to repay), and so is one
 about another app (支付宝怎么换绑银行卡) that names no installment; anything scoring under the
 threshold is out of scope too. The confidence falls with the share of the message that is foreign to
 the service: characters no example has, real words (segmented with jieba's dictionary) that no
@@ -86,6 +87,12 @@ _EXCLUDED = re.compile(r"除了\S{1,12}?(?:以外|之外)?(?=还|也|都|另外|
 _BESIDES = re.compile(r"\b(?:besides|other than|apart from|instead of|rather than|except)\b.*$")
 """The English for 除了X: what follows the phrase, to the end of its clause, is set aside ("can I repay
 with Alipay instead of the bank card")."""
+_MEANS = r"用|拿|通过|绑定|绑|刷|换成|\bwith|\busing|\buse|\bby|\bvia|\blink|\bbind|\badd"
+"""What names the card after it as the means of paying (用信用卡还, 绑定信用卡, with my credit card)."""
+_DETERMINERS = r"我的|一张|张|一个|个|my\s|a\s|the\s|one\s"
+_REPAYMENT_WAYS = frozenset({IntentId.MANUAL, IntentId.AUTO_DEBIT})
+_REPAYING = re.compile(r"还|扣|repa|debit|autopay")
+"""Words of repaying, in prepared text; "repa" is the stem of repay, repaid and repayment."""
 ALTERNATIVES = 3
 """In-scope intents a match reports besides its answer: the "did you mean" buttons and the log."""
 _UNKNOWN = "\uf8ff"
@@ -134,6 +141,8 @@ class Matcher:
         self._installment_terms = _normalized(*lexicon.installment_terms)
         self._owned = frozenset(_normalized(*lexicon.owned_terms))
         self._lookalikes = _normalized(*lexicon.product_lookalikes)
+        cards = "|".join(map(re.escape, _normalized(*lexicon.payment_cards)))
+        self._card_as_means = re.compile(rf"(?:{_MEANS})\s*(?:{_DETERMINERS})?\s*(?:{cards})" if cards else "(?!)")
         # Out-of-scope examples about other products are settled by the product rule; as neighbours
         # they would only pull in-scope questions ("下期几号还") towards out of scope.
         examples = [
@@ -300,9 +309,9 @@ class Matcher:
         tokens = tokenize(prepared)
         if not tokens:
             return Match(IntentId.OUT_OF_SCOPE, 1.0, (), prepared)
-        top, alternatives = self.rank(
-            tokens, self._asked(segments, prepared, tokens), self.novelty(prepared, tokens), self.owned_elsewhere(prepared)
-        )
+        owned_elsewhere = self.owned_elsewhere(prepared)
+        asked = self._asked(segments, prepared, tokens)
+        top, alternatives = self.rank(tokens, asked, self.novelty(prepared, tokens), owned_elsewhere)
         if all(token == NUMBER for token in tokens):  # a lone figure asks nothing (the calculator asks for one itself)
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
         best = alternatives[0]
@@ -311,12 +320,17 @@ class Matcher:
             best.intent is IntentId.CREDIT and self._product_follows_credit(named)
         ):
             if not self._names_shop(named):
-                return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
+                repaying = None if owned_elsewhere else self._repaying_with_card(named)
+                if repaying is None:
+                    return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
+                alternatives = repaying  # and the out-of-scope class, which the card's words swayed, has no say
+                best = alternatives[0]
+                top = best.intent
             # Paying at the shop with another lender's product: the product's own words ("credit" in
             # "credit card") say nothing about what is asked, so the rest of the message decides.
-            rest = tokenize(_strip(named, self._products))
-            if rest and self._asks_about_product(segments, tokens) and self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
-                return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
+            elif (rest := tokenize(_strip(named, self._products))) and self._asks_about_product(segments, tokens):
+                if self.rank(rest)[1][0].intent in _PURCHASE_GUIDES:
+                    return Match(IntentId.CHOOSE_PROVIDER, max(best.confidence, self.threshold), alternatives, prepared)
         if self._about_other_app(named):
             return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
         vetoed = (
@@ -327,6 +341,19 @@ class Matcher:
         if vetoed or best.confidence < self.threshold:
             return Match(IntentId.OUT_OF_SCOPE, round(1.0 - best.confidence, 4), alternatives, prepared)
         return Match(best.intent, best.confidence, alternatives, prepared)
+
+    def _repaying_with_card(self, named: str) -> tuple[Candidate, ...] | None:
+        """The way of repaying a message asks about when the only other product it names is a card to
+        repay this service with (能用信用卡还这期吗, 自动扣款可以绑定信用卡吗): manual repayment or
+        auto-debit, whichever the rest of the message is closer to. None when it names another product
+        otherwise or does not speak of repaying (能用信用卡分期吗 asks about the card's own installments)."""
+        rest = self._card_as_means.sub(" ", named)
+        if self._names_other_product(rest) or not _REPAYING.search(rest):
+            return None
+        tokens = tokenize(rest)
+        alternatives = self.rank(tokens)[1] if tokens else ()
+        ways = [candidate for candidate in alternatives if candidate.intent in _REPAYMENT_WAYS]
+        return (ways[0], *(candidate for candidate in alternatives if candidate is not ways[0])) if ways else None
 
     def _asks_about_product(self, segments: list[str], tokens: list[str]) -> bool:
         """Whether the other product belongs to the question rather than to the background: a long

@@ -155,8 +155,8 @@ def _read_provider(reader: Reader, node: Node) -> Provider | None:
 
 
 _LEXICON_LISTS = (
-    "other_products", "other_shops", "brands", "other_apps", "installment_terms", "owned_terms", "goods",
-    "product_lookalikes", "shop_terms", "credit_terms", "fillers",
+    "other_products", "payment_cards", "other_shops", "brands", "other_apps", "installment_terms",
+    "owned_terms", "goods", "product_lookalikes", "shop_terms", "credit_terms", "fillers",
 )
 
 
