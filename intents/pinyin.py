@@ -30,6 +30,9 @@ _TONELESS = str.maketrans(
 pypinyin's 50,000 readings at start-up."""
 _FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _MAX_PINYIN_WORD = 30
+_INTERJECTIONS = frozenset({"m", "n", "ng", "hm", "hng", "o"})
+"""Syllables of interjections only (呣, 嗯, 哦). No one types them inside a pinyin word, and allowed they
+would make English typos pinyin: humn splits as hu-m-n and oerdue as o-er-du-e."""
 """Longer Latin runs are keyboard mashing or URLs, not a phrase typed in pinyin."""
 COMMON_SECOND_READINGS = dict(
     (entry[0], tuple(entry[1:].split("/")))
@@ -86,7 +89,9 @@ def sound_keys(phrase: str) -> list[tuple[str, ...]]:
 @lru_cache(maxsize=1)
 def _syllables() -> frozenset[str]:
     readings = {reading for raw in set(pinyin_dict.values()) for reading in raw.split(",")}  # 50,000 chars, few readings
-    return frozenset(syllable for reading in readings if (syllable := toneless(reading)).isascii())
+    return frozenset(
+        syllable for reading in readings if (syllable := toneless(reading)).isascii() and syllable not in _INTERJECTIONS
+    )
 
 
 @lru_cache(maxsize=4096)

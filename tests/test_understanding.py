@@ -83,6 +83,8 @@ def test_english_function_words_are_not_read_as_words_no_example_uses(matcher: M
         ("花被能分期吗", "花呗"),  # a lexicon name, which the general dictionary does not know
         ("wo de zhangdan", "我的账单"),
         ("how do i repay erly", "repay early"),  # English typos, one edit from a word
+        ("talk to humn", "human"),  # not pinyin: no one types 呣 or 嗯 (m, n) inside a word
+        ("is my account oerdue", "overdue"),  # nor 哦 (o)
         ("分期机构挑哪家好", "选哪家"),  # colloquial wording, rewritten to the examples'
         ("钱一到日子就被扣走了", "扣款"),
         ("my autopay faild", "auto debit fail"),  # then the examples' wording
