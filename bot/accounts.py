@@ -38,6 +38,12 @@ class DatabaseDesk:
     def looks_like_code(self, text: str) -> bool:
         return looks_like_link_code(text)
 
+    async def linked(self, chat_id: int) -> bool:
+        if self.acting_as is not None:
+            return True
+        async with self.sessions() as session:
+            return await customer_for_chat(session, chat_id) is not None
+
     async def lookup(self, chat_id: int, intent: IntentId, lang: Lang) -> AccountAnswer | None:
         async with self.sessions() as session:
             customer_id = self.acting_as or await customer_for_chat(session, chat_id)

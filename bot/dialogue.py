@@ -56,6 +56,8 @@ class AccountDesk(Protocol):
 
     def looks_like_code(self, text: str) -> bool: ...
 
+    async def linked(self, chat_id: int) -> bool: ...
+
     async def lookup(self, chat_id: int, intent: IntentId, lang: Lang) -> AccountAnswer | None: ...
 
     async def link(self, chat_id: int, code: str, lang: Lang) -> LinkOutcome: ...
@@ -187,7 +189,11 @@ class Dialogue:
             if answer is not None:
                 return self._reply(match, answer.text, self._follow_ups(intent, lang), intent, answer.figures)
         buttons = self._menu(lang) if intent in {IntentId.OUT_OF_SCOPE, IntentId.HELP, IntentId.GREETING} else self._follow_ups(intent, lang)
-        return self._reply(match, self.knowledge[intent].answer[lang], buttons, intent)
+        text = self.knowledge[intent].answer[lang]
+        if intent is IntentId.LINK and self.desk is not None:  # "am I linked?" is asked as often as "how?"
+            status = phrases.LINKED if await self.desk.linked(conversation.chat_id) else phrases.NOT_LINKED
+            text = f"{status[lang]}\n\n{text}"
+        return self._reply(match, text, buttons, intent)
 
     def _calculate(
         self, conversation: Conversation, lang: Lang, amount_fen: int, term: int | None, match: Match | None = None

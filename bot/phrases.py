@@ -37,6 +37,7 @@ LINK_LIMITED = Localized(
 )
 UNLINKED = Localized(zh="已解除绑定，本聊天不再显示您的账单。", en="Unlinked: this chat no longer shows your bills.")
 NOT_LINKED = Localized(zh="本聊天尚未绑定任何账户。", en="This chat is not linked to any account.")
+LINKED = Localized(zh="本聊天已绑定您的小米账号。", en="This chat is linked to your Xiaomi account.")
 
 NEXT_WORDS = frozenset({"下一步", "下一个", "继续", "接下来", "然后呢", "然后", "next", "next step", "continue", "n"})
 BACK_WORDS = frozenset({"上一步", "上一个", "返回", "后退", "back", "previous", "prev", "go back", "b"})

@@ -396,7 +396,9 @@ async def test_link_with_a_code_then_ask_for_the_next_due_date(
 
     user = api.private_chat(4001)
     assert (await say(api, user, "我下期什么时候还"))["text"] == answer(dialogue, IntentId.NEXT_DUE)  # not linked yet
+    assert (await say(api, user, "账号绑上了吗"))["text"].startswith(phrases.NOT_LINKED[Lang.ZH])
     assert (await say(api, user, code))["text"] in {phrases.LINK_OK[Lang.ZH], phrases.LINK_OK[Lang.EN]}
+    assert (await say(api, user, "账号绑上了吗"))["text"].startswith(phrases.LINKED[Lang.ZH])
     due = await say(api, user, "我下期什么时候还")
     expected = await desk.lookup(user.chat_id, IntentId.NEXT_DUE, Lang.ZH)
     assert expected is not None and due["text"] == expected.text and "¥" in due["text"]
