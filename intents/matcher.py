@@ -356,13 +356,18 @@ class Matcher:
         return (ways[0], *(candidate for candidate in alternatives if candidate is not ways[0])) if ways else None
 
     def _asks_about_product(self, segments: list[str], tokens: list[str]) -> bool:
-        """Whether the other product belongs to the question rather than to the background: a long
-        message asks in its later clauses, so one that names the product only before them
-        ("平常都用信用卡分期，……想问商城分期怎么开通") asks about the shop's own installments."""
+        """Whether the other product belongs to the question rather than to the background. A long
+        message asks in its later clauses: one that names the product only in its first half, and this
+        shop after that ("平常都用信用卡分期，……想问商城分期怎么开通"), asks about the shop's own
+        installments; one that names them together ("打算拿花呗付小米商城这笔订单的钱，能分期吗") asks about paying
+        with the product."""
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
             return True
-        clauses = _clauses(segments)
-        return any(self._names_other_product(_strip(clause, self._lookalikes)) for clause in clauses[len(clauses) // 2 :])
+        clauses = [_strip(clause, self._lookalikes) for clause in _clauses(segments)]
+        naming = [i for i, clause in enumerate(clauses) if self._names_other_product(clause)]
+        if not naming or naming[-1] >= len(clauses) // 2:
+            return True
+        return not any(self._names_shop(clause) for clause in clauses[naming[-1] + 1 :])
 
     def _names_other_product(self, named: str) -> bool:
         return any(term in named for term in self._products)

@@ -39,7 +39,7 @@ LEVELS = {
     "dev4.yaml": Level(300, min_accuracy=0.97, min_kind_accuracy=0.945, min_oos_recall=0.95, max_false_rejection=0.005),
     "dev5.yaml": Level(300, min_accuracy=0.956, min_kind_accuracy=0.92, min_oos_recall=0.96, max_false_rejection=0.0146),
     "dev6.yaml": Level(300, min_accuracy=0.97, min_kind_accuracy=0.925, min_oos_recall=0.97, max_false_rejection=0.027),
-    "dev7.yaml": Level(400, min_accuracy=0.96, min_kind_accuracy=0.92, min_oos_recall=0.97, max_false_rejection=0.0065),
+    "dev7.yaml": Level(400, min_accuracy=0.962, min_kind_accuracy=0.92, min_oos_recall=0.97, max_false_rejection=0.0065),
     "holdout.yaml": Level(400, min_accuracy=0.99, min_kind_accuracy=0.975, min_oos_recall=0.985, max_false_rejection=0.0075),
     "holdout2.yaml": Level(400, min_accuracy=0.97, min_kind_accuracy=0.95, min_oos_recall=0.925, max_false_rejection=0.0075),
     "holdout3.yaml": Level(400, min_accuracy=0.98, min_kind_accuracy=0.95, min_oos_recall=0.985, max_false_rejection=0.0075),
@@ -163,6 +163,8 @@ def test_emphasis_is_left_out_and_real_english_words_are_kept(matcher: Matcher) 
         ("电费账单能用信用卡自动扣吗", IntentId.OUT_OF_SCOPE),  # someone else's bill
         # The card is background here; the question is about the shop's own installments.
         ("我平时买东西都用信用卡分期，这次想在小米商城买台电视，想问一下商城的分期要怎么开通", IntentId.CHECKOUT_FLOW),
+        # Named together with the shop, the product is what the question is about.
+        ("打算拿花呗付小米商城这笔订单的钱，能分期吗", IntentId.CHOOSE_PROVIDER),
         ("逾期咋办", IntentId.OVERDUE),
         ("还款日", IntentId.VIEW_BILLS),
         ("qwertyuiop", IntentId.OUT_OF_SCOPE),
