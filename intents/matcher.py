@@ -323,7 +323,8 @@ class Matcher:
                 repaying = None if owned_elsewhere else self._repaying_with_card(named)
                 if repaying is None:
                     return Match(IntentId.OUT_OF_SCOPE, 1.0, alternatives, prepared)
-                alternatives = repaying  # and the out-of-scope class, which the card's words swayed, has no say
+                # The out-of-scope class read the card's own words too, so it has no say here.
+                alternatives = repaying
                 best = alternatives[0]
                 top = best.intent
             # Paying at the shop with another lender's product: the product's own words ("credit" in
@@ -359,8 +360,8 @@ class Matcher:
         """Whether the other product belongs to the question rather than to the background. A long
         message asks in its later clauses: one that names the product only in its first half, and this
         shop after that ("平常都用信用卡分期，……想问商城分期怎么开通"), asks about the shop's own
-        installments; one that names them together ("打算拿花呗付小米商城这笔订单的钱，能分期吗") asks about paying
-        with the product."""
+        installments; one that names them together ("打算拿花呗付小米商城这笔订单的钱，能分期吗")
+        asks about paying with the product."""
         if len(tokens) <= NEAREST_FULL_WEIGHT_TOKENS:
             return True
         clauses = [_strip(clause, self._lookalikes) for clause in _clauses(segments)]

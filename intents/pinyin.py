@@ -30,10 +30,10 @@ _TONELESS = str.maketrans(
 pypinyin's 50,000 readings at start-up."""
 _FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _MAX_PINYIN_WORD = 30
+"""Longer Latin runs are keyboard mashing or URLs, not a phrase typed in pinyin."""
 _INTERJECTIONS = frozenset({"m", "n", "ng", "hm", "hng", "o"})
 """Syllables of interjections only (呣, 嗯, 哦). No one types them inside a pinyin word, and allowed they
 would make English typos pinyin: humn splits as hu-m-n and oerdue as o-er-du-e."""
-"""Longer Latin runs are keyboard mashing or URLs, not a phrase typed in pinyin."""
 COMMON_SECOND_READINGS = dict(
     (entry[0], tuple(entry[1:].split("/")))
     for entry in (

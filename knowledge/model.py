@@ -37,7 +37,7 @@ class Lexicon:
     examples use; ``other_products`` names products this assistant must not answer for, unless the
     message also names one of the ``shop_terms`` (paying *at Xiaomi Mall* with them is in scope) or
     names them after one of the ``credit_terms`` (whether this credit record affects a mortgage).
-    The ``payment_cards`` among them, named as the means of paying (用信用卡还), are read as a bank card.
+    The ``payment_cards`` among them, named as the means of repaying (用信用卡还), ask about a way to repay.
     ``other_shops`` likewise, except that beside another shop the ``brands`` among the shop terms name
     the maker's goods (京东上买小米手机), not this shop. A message naming one of the ``other_apps`` is
     about that app unless it names the shop or one of the ``installment_terms``. ``owned_terms`` are
