@@ -37,7 +37,7 @@ LEVELS = {
     "dev2.yaml": Level(400, min_accuracy=0.9925, min_kind_accuracy=0.975, min_oos_recall=1.0, max_false_rejection=0.0035),
     "dev3.yaml": Level(300, min_accuracy=0.975, min_kind_accuracy=0.95, min_oos_recall=0.96, max_false_rejection=0.005),
     "dev4.yaml": Level(300, min_accuracy=0.97, min_kind_accuracy=0.945, min_oos_recall=0.95, max_false_rejection=0.005),
-    "dev5.yaml": Level(300, min_accuracy=0.956, min_kind_accuracy=0.92, min_oos_recall=0.96, max_false_rejection=0.0146),
+    "dev5.yaml": Level(300, min_accuracy=0.956, min_kind_accuracy=0.92, min_oos_recall=0.96, max_false_rejection=0.011),
     "dev6.yaml": Level(300, min_accuracy=0.97, min_kind_accuracy=0.925, min_oos_recall=0.97, max_false_rejection=0.027),
     "dev7.yaml": Level(400, min_accuracy=0.962, min_kind_accuracy=0.92, min_oos_recall=0.97, max_false_rejection=0.0065),
     "holdout.yaml": Level(400, min_accuracy=0.99, min_kind_accuracy=0.975, min_oos_recall=0.985, max_false_rejection=0.0075),
@@ -154,6 +154,7 @@ def test_emphasis_is_left_out_and_real_english_words_are_kept(matcher: Matcher) 
         ("这台电视想拿来分期，怎么弄", IntentId.CHECKOUT_FLOW),  # nor is 拿来分期
         ("信用卡结算日是哪天", IntentId.OUT_OF_SCOPE),  # the card's statement date, not the shop's checkout
         ("在小米商城买电视，可以用信用卡分期吗", IntentId.CHOOSE_PROVIDER),  # paying at the shop with it
+        ("结账的时候能用花呗吗", IntentId.CHOOSE_PROVIDER),  # 结账 is the shop's checkout, 结算, in everyday words
         # A credit card to repay this service with is a way of repaying; the card itself stays out.
         ("用我的信用卡还这一期可以吗", IntentId.MANUAL),
         ("绑个信用卡自动扣款行吗", IntentId.AUTO_DEBIT),
