@@ -16,6 +16,10 @@ import rjieba
 import snowballstemmer
 
 _T2S = opencc.OpenCC("t2s")
+_TAIWAN_TO_MAINLAND = opencc.OpenCC("tw2sp")
+"""Traditional text is converted with Taiwan's vocabulary too (繫結 → 绑定, 簡訊 → 短信, 軟體 → 软件),
+since the examples use the mainland's. Simplified text keeps its words: the phrase table would also
+turn mainland words it shares into others (停用 → 禁用)."""
 _STEMMER = snowballstemmer.stemmer("english")
 
 # Typographic apostrophes become ASCII under NFKC only partly; fold them before expanding contractions.
@@ -62,8 +66,8 @@ def normalize(text: str) -> str:
     and runs of spaces collapse into one.
     """
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    if any(is_cjk(char) for char in text):
-        text = _T2S.convert(text)
+    if any(is_cjk(char) for char in text) and _T2S.convert(text) != text:
+        text = _TAIWAN_TO_MAINLAND.convert(text)
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     kept = "".join(char if char.isalnum() or char == "." else " " for char in _THOUSANDS.sub("", text))

@@ -56,6 +56,8 @@ OOS_KINDS = {"oos", "near_oos"}
     [
         ("ＡＢＣ　３９９９元！", "abc 3999元"),
         ("購物車裡的東西怎麼結算？", "购物车里的东西怎么结算"),
+        ("收到簡訊說要繫結帳號", "收到短信说要绑定帐号"),  # Taiwan's words become the mainland's
+        ("手机号停用了", "手机号停用了"),  # but Simplified text keeps its own (the table has 停用 → 禁用)
         ("I'm sure it's fine", "i am sure it is fine"),
         ("¥2,499 over 24 months", "2499 over 24 months"),
         ("🙂🙂", ""),
