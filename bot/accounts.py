@@ -39,18 +39,19 @@ class DatabaseDesk:
         return looks_like_link_code(text)
 
     async def linked(self, chat_id: int) -> bool:
-        if self.acting_as is not None:
-            return True
         async with self.sessions() as session:
-            return await customer_for_chat(session, chat_id) is not None
+            return await self._customer(session, chat_id) is not None
 
     async def lookup(self, chat_id: int, intent: IntentId, lang: Lang) -> AccountAnswer | None:
         async with self.sessions() as session:
-            customer_id = self.acting_as or await customer_for_chat(session, chat_id)
+            customer_id = await self._customer(session, chat_id)
             if customer_id is None:
                 return None
             account = await load_account(session, customer_id)
         return render_account_answer(intent, account, today(self.clock), lang, self.operator)
+
+    async def _customer(self, session: AsyncSession, chat_id: int) -> int | None:
+        return self.acting_as or await customer_for_chat(session, chat_id)
 
     async def link(self, chat_id: int, code: str, lang: Lang) -> LinkOutcome:
         """Redeem ``code``; the chat's language (``lang``, the conversation's) is stored with the link,

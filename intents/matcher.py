@@ -216,16 +216,16 @@ class Matcher:
         bill or deadline the message is about.
         """
         tagged = tagged_words(prepared)
-        for position, (noun, noun_tag) in enumerate(tagged):
-            if noun in self._owned:
-                owner = position - 1
-                while owner > 0 and position - owner <= OWNER_GAP and _links(*tagged[owner]):
-                    owner -= 1
-                if owner >= 0 and self._foreign_owner(*tagged[owner]):
-                    # Only a verb right before the noun takes it as its object (退还手续费).
-                    if owner < position - 1 or not _governs(tagged[owner][1], noun_tag):
-                        return True
-        return False
+        return any(noun in self._owned and self._owned_by_foreign_word(tagged, i) for i, (noun, _) in enumerate(tagged))
+
+    def _owned_by_foreign_word(self, tagged: tuple[tuple[str, str], ...], position: int) -> bool:
+        owner = position - 1
+        while owner > 0 and position - owner <= OWNER_GAP and _links(*tagged[owner]):
+            owner -= 1
+        if owner < 0 or not self._foreign_owner(*tagged[owner]):
+            return False
+        # Only a verb right before the noun takes it as its object (退还手续费).
+        return owner < position - 1 or not _governs(tagged[owner][1], tagged[position][1])
 
     def _foreign_owner(self, word: str, tag: str) -> bool:
         if tag == "eng":
