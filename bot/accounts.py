@@ -9,7 +9,7 @@ from bot.clock import Clock, today
 from bot.dialogue import LinkOutcome
 from bot.errors import InvalidLinkCode, LinkRateLimited
 from bot.ledger import customer_for_chat, load_account
-from bot.linking import looks_like_link_code, redeem_link_code, unlink
+from bot.linking import find_link_code, redeem_link_code, unlink
 from bot.preferences import save_language
 from intents.catalogue import IntentId
 from knowledge.operator import OperatorData
@@ -35,8 +35,8 @@ class DatabaseDesk:
         self.clock = clock
         self.acting_as = acting_as
 
-    def looks_like_code(self, text: str) -> bool:
-        return looks_like_link_code(text)
+    def find_code(self, text: str) -> str | None:
+        return find_link_code(text)
 
     async def linked(self, chat_id: int) -> bool:
         async with self.sessions() as session:

@@ -54,7 +54,9 @@ class LinkOutcome(Enum):
 class AccountDesk(Protocol):
     """Live bill data for a chat. ``lookup`` returns None when the chat is not linked to a customer."""
 
-    def looks_like_code(self, text: str) -> bool: ...
+    def find_code(self, text: str) -> str | None:
+        """The link code in ``text`` as typed (the whole message, or inside a sentence), or None."""
+        ...
 
     async def linked(self, chat_id: int) -> bool: ...
 
@@ -108,6 +110,9 @@ class Dialogue:
     async def handle(self, conversation: Conversation, text: str) -> Reply:
         """Answers one typed message; personal data in it is masked before anything reads it."""
         redacted = redact(text)
+        code = self.desk.find_code(redacted.blank) if self.desk is not None else None
+        if code is not None:  # a link code is a secret: redeemed, never matched or recorded
+            return await self._link(conversation, redacted.blank, code)
         if redacted.found and not normalize(redacted.blank):  # nothing but the personal data
             lang = self._language(conversation, redacted.blank)
             reply = Reply(phrases.PII_WARNING[lang], self._menu(lang), fallback=True)
@@ -115,8 +120,7 @@ class Dialogue:
             reply = await self._understand(conversation, redacted.blank)
             if redacted.found:
                 reply = replace(reply, text=f"{phrases.PII_WARNING[conversation.lang]}\n\n{reply.text}")
-        if self.desk is None or not self.desk.looks_like_code(redacted.blank):  # link codes are secrets
-            await self._record(conversation, redacted, reply)
+        await self._record(conversation, redacted, reply)
         return reply
 
     async def _understand(self, conversation: Conversation, text: str) -> Reply:
@@ -125,8 +129,6 @@ class Dialogue:
             conversation.step is not None or command not in {"n", "b", "all"}
         ):  # navigation words keep the language the walkthrough is in
             return self._walk(conversation, conversation.lang, command)
-        if self.desk is not None and self.desk.looks_like_code(text):  # a code says nothing of the language
-            return await self._link(conversation, conversation.lang, text.strip())
         lang = self._language(conversation, text)
         if not command:
             return Reply(phrases.EMPTY[lang], self._menu(lang))
@@ -204,8 +206,12 @@ class Dialogue:
         text, figures = render_quotes(amount_fen, term, self.knowledge.operator, lang)
         return self._reply(match, text, self._follow_ups(IntentId.CALCULATOR, lang), IntentId.CALCULATOR, figures)
 
-    async def _link(self, conversation: Conversation, lang: Lang, code: str) -> Reply:
+    async def _link(self, conversation: Conversation, text: str, code: str) -> Reply:
+        """Redeems ``code``, found in ``text``. A bare code says nothing of the language; the words
+        around one do ("我的绑定码是 …")."""
         assert self.desk is not None
+        around = text.replace(code, " ")
+        lang = self._language(conversation, around) if normalize(around) else conversation.lang
         outcome = await self.desk.link(conversation.chat_id, code, lang)
         text = {
             LinkOutcome.LINKED: phrases.LINK_OK,

@@ -178,17 +178,32 @@ class LinkCode(Base):
 
 
 class FailedLinkAttempt(Base):
-    """A wrong code sent by a chat; counted over the last hour to rate-limit guessing."""
+    """A wrong code sent by a chat; counted per chat over the last hour, and over all chats since a code
+    was issued, to rate-limit guessing."""
 
     __tablename__ = "failed_link_attempts"
     __table_args__ = (Index("ix_failed_link_attempts_chat_time", "chat_id", "attempted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    attempted_at: Mapped[datetime]
+    attempted_at: Mapped[datetime] = mapped_column(index=True)
 
     def __repr__(self) -> str:
         return f"FailedLinkAttempt(chat_id={self.chat_id!r}, attempted_at={self.attempted_at!r})"
+
+
+class InstanceSecret(Base):
+    """A secret the assistant generated for itself on first start (e.g. the log's pseudonym key when
+    ``PSEUDONYM_SECRET`` is not set), kept with the data so every worker and restart uses the same one."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"InstanceSecret(name={self.name!r})"  # never the value
 
 
 class ChatPreference(Base):

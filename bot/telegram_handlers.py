@@ -117,7 +117,7 @@ class Assistant:
         text = _addressed_text(message, context.bot.username, context.bot.id)
         if text is None:
             return
-        if self.private.desk is not None and self.private.desk.looks_like_code(text):
+        if self.private.desk is not None and self.private.desk.find_code(text) is not None:
             reply = self._private_only(conversation, context)
         else:
             reply = self._guard(chat, conversation, context, await self.group.handle(conversation, text[:MAX_TEXT_CHARS]))
@@ -144,7 +144,7 @@ class Assistant:
         chat = _chat(update)
         conversation = self.conversations.get(chat, update.effective_user)
         payload = " ".join(context.args or [])
-        if chat.type == ChatType.PRIVATE and payload and self.private.desk and self.private.desk.looks_like_code(payload):
+        if chat.type == ChatType.PRIVATE and payload and self.private.desk and self.private.desk.find_code(payload):
             reply = await self.private.handle(conversation, payload)  # t.me/<bot>?start=<link code>
         else:
             reply = await self._engine(chat).press(conversation, topic_action(IntentId.GREETING))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -10,11 +11,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import linking
+from bot import linking, phrases
+from bot.accounts import DatabaseDesk
+from bot.clock import FixedClock
+from bot.conversation import Conversation
+from bot.conversation_log import DatabaseLog
+from bot.dialogue import Dialogue
 from bot.errors import CustomerNotFound, InvalidLinkCode, LinkRateLimited
 from bot.ledger import customer_for_chat
 from bot.linking import create_link_code, looks_like_link_code, redeem_link_code, unlink
-from bot.models import ChatLink, Customer, LinkCode
+from bot.models import ChatLink, ConversationLogEntry, Customer, FailedLinkAttempt, LinkCode
+from intents.matcher import Matcher
+from knowledge.model import KnowledgeBase
+from knowledge.text import Lang
 
 NOW = datetime(2025, 3, 10, 1, 30, tzinfo=UTC)
 CHAT = 1001
@@ -130,3 +139,90 @@ async def test_bad_arguments(session: AsyncSession) -> None:
     (customer,) = await add_customers(session, "C-1")
     with pytest.raises(ValueError):
         await create_link_code(session, customer, NOW.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("我的绑定码是 K7PX3M9Q", "K7PX3M9Q"),
+        ("我的绑定码是k7px-3m9q，帮我绑一下", "k7px-3m9q"),
+        ("my link code is k7px 3m9q", "k7px 3m9q"),
+        ("please link K7PX3M9Q thanks", "K7PX3M9Q"),  # written as printed: upper case
+        ("3999yuan over 12 months", None),  # lower case, no code spoken of: an amount with its unit
+        ("小米15 Ultra 多少钱", None),
+        ("订单号 K7PX3M9QA", None),  # nine characters: not a code
+    ],
+)
+def test_find_link_code_in_a_sentence(text: str, found: str | None) -> None:
+    assert linking.find_link_code(text) == found
+
+
+async def test_one_code_sent_by_many_chats_at_once_links_exactly_one(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session, session.begin():
+        (customer,) = await add_customers(session, "C-1")
+        code = await create_link_code(session, customer, NOW)
+
+    async def send(chat_id: int) -> int | None:
+        async with session_factory() as session, session.begin():
+            try:
+                return await redeem_link_code(session, chat_id, code, NOW + timedelta(minutes=1))
+            except InvalidLinkCode:
+                return None
+
+    results = await asyncio.gather(*(send(3000 + chat) for chat in range(8)))
+    assert results.count(customer) == 1 and results.count(None) == 7
+    async with session_factory() as session:
+        links = (await session.scalars(select(ChatLink))).all()
+        assert len(links) == 1
+
+
+async def test_wrong_guesses_from_all_chats_spoil_a_code(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """Each chat stays under its own limit, yet together they use up the code's budget."""
+    async with session_factory() as session, session.begin():
+        (customer,) = await add_customers(session, "C-1")
+        code = await create_link_code(session, customer, NOW)
+        session.add_all(
+            FailedLinkAttempt(chat_id=5000 + n, attempted_at=NOW + timedelta(seconds=n))
+            for n in range(linking.MAX_GUESSES_PER_CODE)
+        )
+    async with session_factory() as session, session.begin():
+        with pytest.raises(InvalidLinkCode):
+            await redeem_link_code(session, CHAT, code, NOW + timedelta(hours=1))
+
+
+async def test_guesses_made_before_a_code_was_issued_do_not_count(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session, session.begin():
+        session.add_all(
+            FailedLinkAttempt(chat_id=5000 + n, attempted_at=NOW - timedelta(seconds=n + 1))
+            for n in range(linking.MAX_GUESSES_PER_CODE)
+        )
+        (customer,) = await add_customers(session, "C-1")
+        code = await create_link_code(session, customer, NOW)
+    async with session_factory() as session, session.begin():
+        assert await redeem_link_code(session, CHAT, code, NOW + timedelta(minutes=1)) == customer
+
+
+async def test_a_code_inside_a_sentence_is_redeemed_and_never_logged(
+    session_factory: async_sessionmaker[AsyncSession], knowledge: KnowledgeBase, matcher: Matcher
+) -> None:
+    async with session_factory() as session, session.begin():
+        (customer,) = await add_customers(session, "C-1")
+        code = await create_link_code(session, customer, NOW)
+    clock = FixedClock(NOW)
+    dialogue = Dialogue(
+        knowledge,
+        matcher,
+        DatabaseDesk(session_factory, knowledge.operator, clock),
+        DatabaseLog(session_factory, "test-secret", clock),
+    )
+    reply = await dialogue.handle(Conversation(CHAT), f"你好，我的绑定码是 {code.lower()}")
+    assert reply.text == phrases.LINK_OK[Lang.ZH]
+    await dialogue.handle(Conversation(CHAT), "我下期什么时候还")
+    async with session_factory() as session:
+        assert await customer_for_chat(session, CHAT) == customer
+        logged = (await session.scalars(select(ConversationLogEntry.text))).all()
+    assert logged == ["我下期什么时候还"]
