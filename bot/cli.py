@@ -436,8 +436,17 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="seed the demo customers (idempotent; due dates relative to today)")
     demo.set_defaults(handler=cmd_demo)
 
-    load = commands.add_parser("import", help="import orders and bills from a CSV or JSON file (all or nothing)")
-    load.add_argument("file", type=Path, metavar="FILE")
+    from bot.importer import file_format_help  # light: the columns, without the database parts
+
+    load = commands.add_parser(
+        "import",
+        help="import orders and bills from a CSV or JSON file (all or nothing)",
+        description="Import orders and bills from a CSV or JSON file, all or nothing: every problem of the\n"
+        "file is listed with its row number in one run, and nothing is written while there is any.",
+        epilog=file_format_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    load.add_argument("file", type=Path, metavar="FILE", help="a .csv or .json file with the columns below")
     load.set_defaults(handler=cmd_import)
 
     remind = commands.add_parser("remind", help="send one batch of due-date reminders now (e.g. from cron)")

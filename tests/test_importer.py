@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import billing
 from bot.clock import FixedClock
 from bot.errors import ImportFailed
-from bot.importer import OPTIONAL, REQUIRED, import_file
+from bot.cli import main
+from bot.importer import COLUMNS, OPTIONAL, REQUIRED, import_file
 from bot.ledger import load_account, resolve_customer, sync_providers
 from knowledge.operator import OperatorData
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from tests.conftest import Snapshot
 
 CLOCK = FixedClock(datetime(2025, 3, 10, 2, tzinfo=UTC))
-COLUMNS = REQUIRED + OPTIONAL
+HEADER = REQUIRED + OPTIONAL
 
 
 def yuan(fen: int) -> str:
@@ -71,7 +72,7 @@ def write(path: Path, rows: list[dict[str, str]]) -> Path:
         path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     else:
         with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else COLUMNS)
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else HEADER)
             writer.writeheader()
             writer.writerows(rows)
     return path
@@ -137,52 +138,68 @@ async def test_a_later_payment_file_marks_the_bill_paid(providers: AsyncSession,
     assert account.orders[0].bills[1].is_paid  # payments are never undone by an import
 
 
-def broken_rows() -> tuple[list[dict[str, str]], set[tuple[int, str | None]]]:
-    """A file with one problem on most rows, and the (CSV line, field) each must be reported at."""
-    rows = order_rows(term=6, rate="0", price_fen=60000) + order_rows("XM-2", "C-2", 30000, 3, "0.0050", "provider_b")
-    rows += order_rows("XM-3", "C-3", 30000, 3, "0")
-    rows[0]["price"] = "abc"  # line 2
-    rows[1]["customer_name"] = ""  # line 3
-    rows[2]["period"] = "7"  # line 4: beyond the term
-    rows[3]["amount_paid"] = "100.00"  # line 5: no paid_at
-    rows[4]["due_date"] = "2025-02-30"  # line 6
-    rows[5]["principal"] = "100.001"  # line 7: more than two decimals
-    rows[6]["provider_id"] = "provider_x"  # line 8: unknown; lines 9 and 10 of the order now differ
-    rows[7]["period"], rows[7]["due_date"] = "1", rows[6]["due_date"]  # line 9: period 1 is on line 8 already
-    rows[8]["product"] = "Redmi"  # line 10: differs from the order's first row
-    rows[11]["price"] = "301.00"  # line 13: likewise
+def nineteen_problems() -> tuple[list[dict[str, str]], dict[tuple[int, str | None], str]]:
+    """A file with 19 problems of every kind, several on one row, and the message expected at each
+    (CSV line, column). Before one-pass validation the first run showed 14 of them."""
+    a = order_rows(term=6, rate="0", price_fen=60000)  # lines 2–7
+    b = order_rows("XM-2", "C-2", 30000, 3, "0.0050", "provider_x")[:1]  # line 8
+    c = order_rows("XM-3", "C-3", 30000, 3, "0")  # lines 9–11, and line 12 repeats line 9
+    d = order_rows("XM-4", "C-4", 30000, 24, "0.0050", "provider_b")[:1]  # line 13
+    e = order_rows("XM-5", "C-5", 30000, 3, "0")  # lines 14–16
+    old = order_rows("XM-OLD", "C-1")[:1]  # line 17: the order is C-OLD's in the database
+    a[0] |= {"price": "abc", "amount_paid": "100.00"}
+    a[1]["customer_name"] = ""
+    a[2] |= {"period": "7", "due_date": "2025-02-30"}
+    a[3]["principal"] = "100.001"
+    a[4]["first_due_date"] = "2025/01/31"
+    a[5] |= {"amount_paid": "999.00", "paid_at": "2025-07-31"}
+    b[0]["paid_at"] = "yesterday"
+    c[1]["product"] = "Redmi"
+    c[2]["price"] = "301.00"
+    d[0]["due_date"] = "2025-02-01"
+    e[0]["principal"] = "99.00"
+    e[1]["paid_at"] = "2025-02-28 10:00"
+    e[2]["customer_name"] = "张三"
     expected = {
-        (2, "price"),
-        (3, "customer_name"),
-        (4, "period"),
-        (5, "paid_at"),
-        (6, "due_date"),
-        (7, "principal"),
-        (8, "provider_id"),
-        (9, None),
-        (9, "provider_id"),
-        (10, "product"),
-        (10, "provider_id"),
-        (13, "price"),
+        (2, "price"): "not an amount: 'abc'",
+        (2, "paid_at"): "required when amount_paid is above 0",
+        (3, "customer_name"): "required",
+        (4, "due_date"): "not a date (YYYY-MM-DD): '2025-02-30'",
+        (4, "period"): "must be between 1 and the term (6)",
+        (5, "principal"): "more than 2 decimals: '100.001'",
+        (6, "first_due_date"): "not a date (YYYY-MM-DD): '2025/01/31'",
+        (7, "amount_paid"): "999.00 is more than principal + fee (100.00 + 0.00)",
+        (8, "provider_id"): "unknown provider 'provider_x' (known: provider_a, provider_b)",
+        (8, "paid_at"): "not a date or datetime: 'yesterday'",
+        (10, "product"): "'Redmi', but row 9 of order XM-3 has '小米15 12GB+256GB'",
+        (11, "price"): "301.00, but row 9 of order XM-3 has 300.00",
+        (12, None): "period 1 of order XM-3 is already on row 9",
+        (13, "term"): "provider_b has no 24-period plan (it offers 3, 6, 12)",
+        (13, "due_date"): "period 1 must fall due on first_due_date (2025-01-31)",
+        (14, None): "principals of order XM-5 add up to 299.00, price is 300.00",
+        (15, "paid_at"): "given but amount_paid is 0",
+        (16, "customer_name"): "'张三', but row 14 of customer C-5 has '张伟'",
+        (17, "customer_ref"): "order XM-OLD belongs to C-OLD",
     }
-    return rows, expected
+    return a + b + c + c[:1] + d + e + old, expected
 
 
-async def test_a_malformed_file_reports_every_bad_row_and_changes_nothing(
+async def test_every_problem_of_a_file_is_reported_in_one_run_and_changes_nothing(
     providers: AsyncSession, tmp_path: Path, snapshot: Snapshot
 ) -> None:
     session = providers
     await import_file(session, write(tmp_path / "good.csv", order_rows("XM-OLD", "C-OLD")), clock=CLOCK)
     await session.commit()
     before = await snapshot(session)
-    rows, expected = broken_rows()
+    rows, expected = nineteen_problems()
     with pytest.raises(ImportFailed) as failed:
         await import_file(session, write(tmp_path / "broken.csv", rows), clock=CLOCK)
-    assert {(error.row, error.field) for error in failed.value.errors} == expected
+    assert {(error.row, error.field): error.message for error in failed.value.errors} == expected
+    assert len(failed.value.errors) == 19
+    assert [error.row for error in failed.value.errors] == sorted(error.row or 0 for error in failed.value.errors)
     assert not session.new and not session.dirty
     await session.commit()
     assert await snapshot(session) == before
-    assert "row 2, price: not an amount: 'abc'" in str(failed.value)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +210,7 @@ async def test_a_malformed_file_reports_every_bad_row_and_changes_nothing(
         ("bills.json", '{"rows": []}', "must be a list of objects"),
         ("bills.json", "[]", "no rows"),
         ("bills.csv", "customer_ref,order_no\nC-1,XM-1\n", "missing column customer_name"),
-        ("bills.csv", ",".join(COLUMNS) + ",amount_payed\n", "unknown column amount_payed"),
+        ("bills.csv", ",".join(HEADER) + ",amount_payed\n", "unknown column amount_payed"),
     ],
 )
 async def test_unreadable_files(providers: AsyncSession, tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -201,6 +218,47 @@ async def test_unreadable_files(providers: AsyncSession, tmp_path: Path, name: s
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ImportFailed, match=message):
         await import_file(providers, path, clock=CLOCK)
+
+
+async def test_header_problems_do_not_stop_the_row_checks(providers: AsyncSession, tmp_path: Path) -> None:
+    rows = order_rows(term=3, rate="0", price_fen=30000)
+    for row in rows:
+        row["amount_payed"] = row.pop("fee")  # misspelt in the header: the fee is missing on every row
+    rows[1]["price"] = "300"  # ok: the example shows 2 decimals, but yuan need none
+    rows[2]["price"] = "3O0.00"
+    with pytest.raises(ImportFailed) as failed:
+        await import_file(providers, write(tmp_path / "bills.csv", rows), clock=CLOCK)
+    assert [str(error) for error in failed.value.errors] == [
+        "file: missing column fee",
+        "file: unknown column amount_payed",
+        "row 4, price: not an amount: '3O0.00'",
+    ]
+
+
+def import_help(capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main(["import", "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_import_help_lists_every_column(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = import_help(capsys).splitlines()
+    for column in COLUMNS:
+        need = "required" if column.required else "optional"
+        assert any(line.split()[:3] == [column.name, need, column.meaning.split()[0]] for line in lines if line.strip())
+    assert "  " + ",".join(HEADER) in lines  # the example's header
+
+
+async def test_the_help_example_imports_as_it_is(
+    providers: AsyncSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = import_help(capsys).splitlines()
+    header = lines.index("  " + ",".join(HEADER))
+    example = tmp_path / "example.csv"
+    example.write_text("\n".join(line.strip() for line in lines[header:]) + "\n", encoding="utf-8")
+    report = await import_file(providers, example, clock=CLOCK)
+    assert (report.rows, report.orders_created, report.bills_paid) == (3, 1, 1)
 
 
 async def test_json_records_with_problems_of_their_own(providers: AsyncSession, tmp_path: Path) -> None:
@@ -221,14 +279,20 @@ async def test_json_records_with_problems_of_their_own(providers: AsyncSession, 
 
 async def test_checks_against_the_database(providers: AsyncSession, tmp_path: Path) -> None:
     session = providers
-    await import_file(session, write(tmp_path / "first.csv", order_rows(term=3, rate="0", price_fen=30000)), clock=CLOCK)
+    first = order_rows(term=3, rate="0", price_fen=30000, paid=1)
+    await import_file(session, write(tmp_path / "first.csv", first), clock=CLOCK)
 
     moved = order_rows(customer_ref="C-2", term=24, price_fen=30000)[0]  # same order: another customer and term
+    moved |= {"principal": "50.00", "fee": "0.00", "amount_paid": "", "paid_at": ""}  # period 1 was paid 100.00
     with pytest.raises(ImportFailed) as failed:
         await import_file(session, write(tmp_path / "moved.csv", [moved]), clock=CLOCK)
-    assert {(error.row, error.field) for error in failed.value.errors} == {(2, "customer_ref"), (2, "term")}
+    assert [(error.row, error.field, error.message) for error in failed.value.errors] == [
+        (2, "customer_ref", "order XM-1001 belongs to C-1"),
+        (2, "term", "order XM-1001 has 3 periods"),
+        (2, "principal", "principal + fee (50.00) is less than the 100.00 already paid"),
+    ]
 
     last = order_rows(term=3, rate="0", price_fen=30000)[2]  # periods 1–2 come from the database
     last["principal"] = "99.00"
-    with pytest.raises(ImportFailed, match="row 2: principals of order XM-1001 add up to 29900 fen, price is 30000"):
+    with pytest.raises(ImportFailed, match=r"row 2: principals of order XM-1001 add up to 299\.00, price is 300\.00"):
         await import_file(session, write(tmp_path / "last.csv", [last]), clock=CLOCK)
