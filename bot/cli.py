@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,10 +18,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from bot.conversation import Conversation
 from bot.dialogue import Dialogue
+from bot.logs import configure_logging
 from bot.replies import Reply
-from bot.settings import Settings
+from bot.settings import Settings, describe_errors
 from intents.matcher import Matcher
 from knowledge.loader import load_knowledge_base
 from knowledge.text import Lang
@@ -46,10 +51,11 @@ def build_dialogue(settings: Settings) -> Dialogue:
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on the configured database. The embedded SQLite default is created and upgraded
-    on first use; a configured DATABASE_URL is upgraded only by ``db upgrade``, by its operator."""
+    on first use; a configured DATABASE_URL is upgraded only by ``db upgrade``, by its operator, and
+    is checked here first: unreachable or behind the code's schema is one line saying what to do."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.db import make_engine, make_session_factory, upgrade
+    from bot.db import make_engine, make_session_factory, schema_revisions, upgrade
 
     url = settings.effective_database_url
     try:
@@ -57,11 +63,25 @@ async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[Async
             await upgrade(url)
         engine = make_engine(url)
     except (SQLAlchemyError, OSError, ValueError) as error:
-        raise CommandError(f"cannot open the database {_safe(url)}: {error}") from error
+        raise CommandError(f"cannot open the database {_safe(url)}: {_reason(error)}") from error
     try:
+        try:
+            current, latest = await schema_revisions(engine)
+        except (SQLAlchemyError, OSError) as error:
+            raise CommandError(f"cannot reach the database {_safe(url)} (DATABASE_URL): {_reason(error)}") from error
+        if current != latest:
+            state = "has no tables yet" if current is None else f"is at schema {current}, the code needs {latest}"
+            raise CommandError(f"the database {_safe(url)} {state}: run `python bot.py db upgrade`")
         yield make_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+def _reason(error: BaseException) -> str:
+    """A database error in one line: the driver's own words, without SQL or SQLAlchemy's links."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def _safe(url: str) -> str:
@@ -94,13 +114,19 @@ async def attach_desk(
     dialogue.desk = DatabaseDesk(sessions, dialogue.knowledge.operator, SystemClock(settings.zone), acting_as=customer_id)
 
 
-def attach_log(dialogue: Dialogue, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def attach_log(dialogue: Dialogue, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
     """Records what is asked in the conversation log (``report``). ``ask`` does not log: it serves
     batches and evaluations, which would drown what customers asked."""
     from bot.clock import SystemClock
     from bot.conversation_log import DatabaseLog
+    from bot.instance_secrets import PSEUDONYM_KEY, instance_secret
 
-    dialogue.log = DatabaseLog(sessions, settings.pseudonym_secret.get_secret_value(), SystemClock(settings.zone))
+    clock = SystemClock(settings.zone)
+    if settings.pseudonym_secret is not None:
+        secret = settings.pseudonym_secret.get_secret_value()
+    else:
+        secret = await instance_secret(sessions, PSEUDONYM_KEY, clock.now())
+    dialogue.log = DatabaseLog(sessions, secret, clock)
 
 
 def reply_json(text: str, reply: Reply) -> str:
@@ -123,8 +149,8 @@ def reply_json(text: str, reply: Reply) -> str:
 
 async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     dialogue = build_dialogue(settings)
-    if args.text:
-        messages = [" ".join(args.text)]
+    if args.text:  # arguments that were no UTF-8 arrive as surrogates: read them as unreadable characters
+        messages = [" ".join(args.text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")]
     else:
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
         messages = (line.rstrip("\n") for line in sys.stdin)  # type: ignore[assignment]
@@ -148,6 +174,7 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
     dialogue = build_dialogue(settings)
     conversation = Conversation(TERMINAL_CHAT_ID)
+    sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]  # bytes that are no UTF-8: unreadable input
     if args.lang:
         dialogue.set_language(conversation, Lang(args.lang))
     async with database(settings) as sessions:
@@ -156,7 +183,7 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             await _seed_demo(sessions, dialogue, settings)
             customer = customer or DEMO_CUSTOMER_REF
         await attach_desk(dialogue, settings, sessions, customer)
-        attach_log(dialogue, settings, sessions)
+        await attach_log(dialogue, settings, sessions)
         print("小米商城分期助手 · Xiaomi Mall installment assistant — 输入问题，数字选择按钮，/quit 退出 (quit with /quit)")
         if customer:
             print(f"(acting as customer {customer})")
@@ -264,7 +291,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         dialogue = build_dialogue(settings)
         async with database(settings) as sessions:
             await attach_desk(dialogue, settings, sessions, None)
-            attach_log(dialogue, settings, sessions)
+            await attach_log(dialogue, settings, sessions)
             reminders = ReminderService.from_settings(sessions, settings, SystemClock(settings.zone))
             source = KnowledgeSource(settings.knowledge_dir, settings.confidence_threshold, settings.admin_user_ids)
             await run_bot(dialogue, settings.telegram_bot_token, settings.telegram_api_base_url, webhook, reminders, source)
@@ -484,9 +511,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except CommandError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.command is None:
         args = _parser().parse_args(["run" if settings.telegram_bot_token else "chat"])
+    handler = configure_logging(settings.log_level, _secrets(settings))
     try:
         result = args.handler(settings, args)
         return asyncio.run(result) if asyncio.iscoroutine(result) else result
@@ -496,3 +528,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (``report | head``): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout at exit
+        return 1
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def load_settings() -> Settings:
+    """The settings, or a ``CommandError`` naming each wrong one (or the unreadable ``.env``)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise CommandError(describe_errors(error)) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"cannot read the settings file .env: {error}") from error
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """What must never appear in a log line."""
+    return [value.get_secret_value() for value in (settings.telegram_bot_token, settings.pseudonym_secret) if value]

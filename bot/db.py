@@ -111,11 +111,12 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``; for an SQLite file, its folder is created on first use.
 
-    SQLite gets foreign keys switched on (it ignores them otherwise). The caller disposes the
-    engine at shutdown (``await engine.dispose()``).
+    SQLite gets foreign keys switched on (it ignores them otherwise). Errors never quote a statement's
+    parameters: they are customers' texts and figures, which must not reach a log. The caller disposes
+    the engine at shutdown (``await engine.dispose()``).
     """
     _ensure_sqlite_folder(url)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
     return engine
@@ -151,3 +152,17 @@ async def upgrade(url: str) -> None:
             await connection.run_sync(_upgrade_on)
     finally:
         await engine.dispose()
+
+
+async def schema_revisions(engine: AsyncEngine) -> tuple[str | None, str]:
+    """The database's migration revision (None before the first) and the latest the code has; reaching
+    the database for it is also the check that it can be reached at all."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        revision = await connection.run_sync(current)
+    return revision, ScriptDirectory.from_config(alembic_config()).get_current_head() or ""

@@ -1,22 +1,29 @@
-"""One typed settings object, read once from environment variables (and an optional ``.env``)."""
+"""One typed settings object, read once from environment variables (and an optional ``.env``).
+
+Every value is checked when the object is built, before any command runs: a wrong setting is one
+line naming it (``describe_errors``), not a traceback halfway through a command.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
-from zoneinfo import ZoneInfo
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.reminders import DEFAULT_DAYS_BEFORE, check_days_before
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_PSEUDONYM_SECRET = "dev-only-pseudonym-secret-change-me"
-"""The default ``PSEUDONYM_SECRET``: fine on a laptop, must be replaced by a random value in production
-(anyone who knows it can test which chat id a log entry belongs to)."""
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+"""The databases the assistant runs on, each with the async driver it ships with."""
+_NOT_REPEATED = frozenset({"TELEGRAM_BOT_TOKEN", "PSEUDONYM_SECRET", "DATABASE_URL"})
+"""Settings whose values may hold a secret (a URL its password), so error messages do not repeat them."""
+_URL_SCHEME = re.compile(r"(?P<backend>[A-Za-z0-9_]+)(?:\+(?P<driver>[A-Za-z0-9_]+))?://")
 
 
 class Settings(BaseSettings):
@@ -34,6 +41,9 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     timezone: str = "Asia/Shanghai"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="What the assistant logs; never user text, chat ids or secrets."
+    )
     confidence_threshold: float = Field(default=0.42, ge=0.0, le=1.0)
     reminder_time: time = Field(default=time(9, 0), description="When the daily reminders go out, in TIMEZONE.")
     reminder_days_before: Annotated[tuple[int, ...], NoDecode] = Field(
@@ -43,12 +53,45 @@ class Settings(BaseSettings):
         default=10, ge=1, description="After this, a reminder claimed but not marked sent (a crash) is sent again."
     )
     log_retention_days: int = Field(default=90, ge=1, description="Conversation log entries older than this are pruned.")
-    pseudonym_secret: SecretStr = Field(
-        default=SecretStr(DEV_PSEUDONYM_SECRET), description="Key of the HMAC that stands in for chat ids in the log."
+    pseudonym_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC that stands in for chat ids in the log; without it the assistant "
+        "generates one on first start and keeps it in the database (bot.instance_secrets).",
     )
     admin_user_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), description="Telegram user ids allowed to /reload, comma-separated."
     )
+
+    @field_validator("pseudonym_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone: use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        """SQLite or PostgreSQL, with or without the driver named: ``postgresql://…`` means asyncpg."""
+        if not value:
+            return None
+        scheme = _URL_SCHEME.match(value)
+        if scheme is None:
+            raise ValueError("not a database URL: use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        backend, driver = scheme["backend"].lower(), scheme["driver"]
+        supported = ASYNC_DRIVERS.get(backend)
+        if supported is None or (driver is not None and f"{backend}+{driver}" != supported):
+            raise ValueError(
+                f"unsupported database {scheme.group()!r}: use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
+            )
+        return supported + value[len(scheme.group()) - 3 :]
 
     @field_validator("reminder_days_before", mode="before")
     @classmethod
@@ -82,3 +125,15 @@ class Settings(BaseSettings):
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def describe_errors(error: ValidationError) -> str:
+    """A settings error on one line: each wrong variable by its name, what is wrong, and what was given
+    (except for secrets, which are never repeated)."""
+    problems = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        message = problem["msg"].removeprefix("Value error, ")
+        given = "" if name in _NOT_REPEATED else f" (got {problem['input']!r})"
+        problems.append(f"{name}: {message}{given}")
+    return "; ".join(problems)

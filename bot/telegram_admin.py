@@ -63,7 +63,7 @@ class KnowledgeReloader:
         if user is None or chat is None or user.id not in self.source.admins:
             await self.assistant.unknown_command(update, context)
             return
-        log.warning("knowledge base reload requested by admin %s", user.id)
+        log.warning("knowledge base reload requested by an admin")
         try:
             knowledge = await self.reload()
         except KnowledgeBaseError as error:

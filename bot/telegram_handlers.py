@@ -237,7 +237,7 @@ class Assistant:
         except BadRequest as error:
             if "not modified" in error.message.lower():  # the same button pressed twice
                 return
-            log.info("cannot edit message %s in chat %s (%s); sending anew", message.message_id, chat.id, error.message)
+            log.info("cannot edit a message (%s); sending anew", error.message)
             await self._send(context, chat, conversation, reply)
             return
         for number, text in enumerate(rest, start=1):
@@ -258,7 +258,7 @@ class Assistant:
                     await update.callback_query.answer()
             await context.bot.send_message(chat.id, FAILED[lang])
         except TelegramError:
-            log.warning("could not tell chat %s that update %s failed", chat.id, update_id, exc_info=True)
+            log.warning("could not tell the chat that update %s failed", update_id, exc_info=True)
 
     # --- helpers ---
 
@@ -294,6 +294,8 @@ class Assistant:
         reply_to: Message | None = None,
     ) -> None:
         rendered = render(reply, conversation.step)
+        # What an operator needs to follow the bot, and nothing of who said what.
+        log.debug("answering as %s (confidence %.2f) in %d message(s)", reply.intent.value, reply.confidence, len(rendered.texts))
         # In groups the answer quotes the question, so it is clear whom it answers.
         quote = reply_to if reply_to is not None and chat.type != ChatType.PRIVATE else None
         for number, text in enumerate(rendered.texts, start=1):

@@ -66,19 +66,19 @@ class TelegramSender:
                 await self.bot.send_message(reminder.chat_id, reply.text, reply_markup=keyboard(reply.buttons))
                 return DeliveryStatus.SENT
             except Forbidden as error:
-                log.info("chat %s cannot receive reminders (%s): unlinking it", reminder.chat_id, error.message)
+                log.info("bill %s: its chat cannot receive reminders (%s): unlinking it", reminder.bill_id, error.message)
                 return DeliveryStatus.BLOCKED
             except RetryAfter:
-                log.warning("flood limit still hit for chat %s after retries: leaving it for a later run", reminder.chat_id)
+                log.warning("bill %s: flood limit still hit after retries: leaving it for a later run", reminder.bill_id)
                 return None
             except BadRequest as error:  # before NetworkError, which it subclasses: this one is for good
-                log.warning("Telegram refused the reminder for chat %s: %s", reminder.chat_id, error.message)
+                log.warning("bill %s: Telegram refused the reminder: %s", reminder.bill_id, error.message)
                 return DeliveryStatus.FAILED
             except NetworkError as error:
                 if delay is None:
-                    log.warning("reminder for chat %s not sent (%s): leaving it for a later run", reminder.chat_id, error.message)
+                    log.warning("bill %s: reminder not sent (%s): leaving it for a later run", reminder.bill_id, error.message)
                     return None
-                log.info("reminder for chat %s: %s; retrying in %s s", reminder.chat_id, error.message, delay)
+                log.info("bill %s: reminder not sent (%s); retrying in %s s", reminder.bill_id, error.message, delay)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns")
 
