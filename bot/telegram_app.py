@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +36,7 @@ from bot.telegram_config import BotStartError, Webhook, api_urls, bot_token
 from bot.telegram_handlers import Assistant
 from bot.telegram_reminders import ReminderService, rate_limiter
 from bot.telegram_render import COMMANDS, TOPIC_COMMANDS
+from bot.telegram_updates import TolerantBot, webhook_server
 from knowledge.text import Lang
 
 log = logging.getLogger(__name__)
@@ -148,17 +149,8 @@ def _assemble(
     source: KnowledgeSource | None,
     limiter: AIORateLimiter | None = None,
 ) -> tuple[Application, KnowledgeReloader | None]:
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .concurrent_updates(PerChatOrder())
-        .rate_limiter(limiter or rate_limiter())
-        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
-    )
-    if api_address:
-        base_url, base_file_url = api_urls(api_address)
-        builder = builder.base_url(base_url).base_file_url(base_file_url)
-    application = builder.build()
+    bot = _bot(token, api_address, limiter or rate_limiter())
+    application = ApplicationBuilder().bot(bot).concurrent_updates(PerChatOrder()).build()
     assistant = Assistant(dialogue, reminders)
     reloader = KnowledgeReloader(assistant, source) if source is not None else None
     register_handlers(application, assistant, reloader)
@@ -166,6 +158,16 @@ def _assemble(
         assert application.job_queue is not None  # the job-queue extra is a dependency
         reminders.schedule(application.job_queue)
     return application, reloader
+
+
+def _bot(token: str, api_address: str | None, limiter: AIORateLimiter) -> TolerantBot:
+    """The bot that reads each update on its own, with python-telegram-bot's default connections
+    (those ApplicationBuilder would make)."""
+    defaults = Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True))
+    if not api_address:
+        return TolerantBot(token, defaults=defaults, rate_limiter=limiter)
+    base_url, base_file_url = api_urls(api_address)
+    return TolerantBot(token, base_url, base_file_url, defaults=defaults, rate_limiter=limiter)
 
 
 async def register_commands(application: Application) -> None:
@@ -196,25 +198,33 @@ async def serve(
     async with application:
         await register_commands(application)
         await application.start()
-        assert application.updater is not None
-        if webhook is None:
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed)
-        else:
-            await application.updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=urlsplit(webhook.url).path.lstrip("/"),
-                webhook_url=webhook.url,
-                secret_token=webhook.secret(token),
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        if started is not None:
-            started()
         try:
-            await stop.wait()
+            async with _polling(application) if webhook is None else _on_webhook(application, webhook, token):
+                if started is not None:
+                    started()
+                await stop.wait()
         finally:
-            await application.updater.stop()
             await application.stop()
+
+
+@contextlib.asynccontextmanager
+async def _polling(application: Application) -> AsyncIterator[None]:
+    """Receives updates by long polling while the block runs."""
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed)
+    try:
+        yield
+    finally:
+        await application.updater.stop()
+
+
+@contextlib.asynccontextmanager
+async def _on_webhook(application: Application, webhook: Webhook, token: str) -> AsyncIterator[None]:
+    """Receives updates on ``webhook`` while the block runs: serves it, then tells Telegram where it is."""
+    secret = webhook.secret(token)
+    async with webhook_server(application, webhook.listen, webhook.port, urlsplit(webhook.url).path or "/", secret):
+        await application.bot.set_webhook(webhook.url, allowed_updates=ALLOWED_UPDATES, secret_token=secret)
+        yield
 
 
 def _polling_failed(error: TelegramError) -> None:

@@ -5,9 +5,9 @@ getMe, getUpdates (long polling), deleteWebhook, setWebhook, setMyCommands, getM
 sendMessage, editMessageText, answerCallbackQuery, sendChatAction, close and logOut. It checks what a
 real server checks where the bot could get it wrong (the token, message length, empty texts, editing
 a message that is not the bot's, "message is not modified", answering a callback query twice), queues
-the updates a test injects, and records every request the bot makes. A test can make a user block the
-bot (``blocked``: 403) or make Telegram's flood control answer once (``flood_once``: 429 with
-``retry_after``).
+the updates a test injects (``send_raw`` injects one of any content), and records every request the
+bot makes. A test can make a user block the bot (``blocked``: 403) or make Telegram's flood control
+answer once (``flood_once``: 429 with ``retry_after``).
 
 In tests::
 
@@ -205,6 +205,11 @@ class FakeBotApi:
         self._push({"callback_query": query})
         return query_id
 
+    def send_raw(self, content: dict[str, Any]) -> dict[str, Any]:
+        """Queues an update with any content, exactly as given (numbered like the others), e.g. one
+        from an older Bot API that python-telegram-bot cannot read; returns the update."""
+        return self._push(content)
+
     def button(self, message: dict[str, Any], label_part: str) -> str:
         """The callback data of the button on ``message`` whose label contains ``label_part``."""
         for row in message.get("reply_markup", {}).get("inline_keyboard", []):
@@ -255,9 +260,11 @@ class FakeBotApi:
         self._messages[(chat.chat_id, message_id)] = message
         return message
 
-    def _push(self, update: dict[str, Any]) -> None:
-        self._updates.append({"update_id": next(self._update_ids), **update})
+    def _push(self, content: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **content}
+        self._updates.append(update)
         self._notify()
+        return update
 
     def _notify(self) -> None:
         for waiter in self._waiters:
