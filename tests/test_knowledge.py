@@ -13,6 +13,8 @@ from knowledge.text import Lang
 from knowledge.yamlnodes import KnowledgeBaseError
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
+CATALOGUE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "intents.md"
+_CATALOGUE_ROW = re.compile(r"^\|\s*`([a-z_]+(?:\.[a-z_]+)?)`\s*\|", re.MULTILINE)
 
 
 def test_every_catalogue_intent_has_examples_and_answers_in_both_languages(knowledge) -> None:
@@ -22,6 +24,19 @@ def test_every_catalogue_intent_has_examples_and_answers_in_both_languages(knowl
         assert len(intent.examples[Lang.EN]) >= 6, intent.id
         assert intent.answer.zh and intent.answer.en
         assert intent.title.zh and intent.title.en
+
+
+@pytest.mark.skipif(not CATALOGUE.exists(), reason="the intent catalogue lives in ../shared")
+def test_every_id_of_the_catalogue_file_has_an_entry_with_examples_in_both_languages(knowledge) -> None:
+    """The catalogue file, not the enum, is the product spec: a topic it adds needs an entry here."""
+    ids = _CATALOGUE_ROW.findall(CATALOGUE.read_text(encoding="utf-8"))
+    assert len(ids) >= len(IntentId), "the catalogue's tables were not read"
+    entries = {intent.value: entry for intent, entry in knowledge.intents.items()}
+    missing = [intent for intent in ids if intent not in entries]
+    assert missing == [], f"catalogue ids without a knowledge-base entry: {missing}"
+    for intent in ids:
+        examples = entries[intent].examples
+        assert examples[Lang.ZH] and examples[Lang.EN], intent
 
 
 def test_walkthrough_has_the_five_checkout_steps_of_the_guide(knowledge) -> None:
