@@ -31,7 +31,7 @@ from knowledge.text import Lang
 from knowledge.yamlnodes import KnowledgeBaseError
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from bot.clock import Clock
 
@@ -55,7 +55,7 @@ async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[Async
     is checked here first: unreachable or behind the code's schema is one line saying what to do."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.db import make_engine, make_session_factory, schema_revisions, upgrade
+    from bot.db import make_engine, make_session_factory, upgrade
 
     url = settings.effective_database_url
     try:
@@ -65,16 +65,26 @@ async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[Async
     except (SQLAlchemyError, OSError, ValueError) as error:
         raise CommandError(f"cannot open the database {_safe(url)}: {_reason(error)}") from error
     try:
-        try:
-            current, latest = await schema_revisions(engine)
-        except (SQLAlchemyError, OSError) as error:
-            raise CommandError(f"cannot reach the database {_safe(url)} (DATABASE_URL): {_reason(error)}") from error
-        if current != latest:
-            state = "has no tables yet" if current is None else f"is at schema {current}, the code needs {latest}"
-            raise CommandError(f"the database {_safe(url)} {state}: run `python bot.py db upgrade`")
+        if settings.database_url is not None:  # the embedded default was upgraded just now
+            await _check_schema(engine, url)
         yield make_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+async def _check_schema(engine: AsyncEngine, url: str) -> None:
+    """A configured database that cannot be reached, or is behind the code's schema, as one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import schema_revisions
+
+    try:
+        current, latest = await schema_revisions(engine)
+    except (SQLAlchemyError, OSError) as error:
+        raise CommandError(f"cannot reach the database {_safe(url)} (DATABASE_URL): {_reason(error)}") from error
+    if current != latest:
+        state = "has no tables yet" if current is None else f"is at schema {current}, the code needs {latest}"
+        raise CommandError(f"the database {_safe(url)} {state}: run `python bot.py db upgrade`")
 
 
 def _reason(error: BaseException) -> str:
